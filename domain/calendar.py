@@ -1,0 +1,170 @@
+"""Working days, public holidays and the expansion of plan items into dated occurrences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays as holiday_data
+from dateutil.rrule import rrulestr
+
+from domain.model import OnHoliday, Organisation, PlanItem, Weekday
+
+DATE_ONLY_DUE_TIME = time(17, 0)
+
+
+def _split_code(code: str) -> tuple[str, str | None]:
+    country, _, subdivision = code.strip().upper().partition("-")
+    return country, subdivision or None
+
+
+def holiday_calendar_exists(code: str) -> bool:
+    """Tell whether `code` (FR, FR-57, FR-6AE...) names a known public holidays calendar."""
+    country, subdivision = _split_code(code)
+    try:
+        holiday_data.country_holidays(country, subdiv=subdivision, years=2000)
+    except (NotImplementedError, KeyError, ValueError, AttributeError):
+        return False
+    return True
+
+
+@lru_cache(maxsize=256)
+def holiday_dates(code: str, year: int) -> dict[date, str]:
+    """Public holidays of `year` with their French names."""
+    country, subdivision = _split_code(code)
+    calendar = holiday_data.country_holidays(country, subdiv=subdivision, years=year, language="fr")
+    return dict(calendar.items())
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """An organisation's working days and public holidays in its timezone."""
+
+    zone: ZoneInfo
+    working_weekdays: frozenset[int]
+    holidays_code: str | None
+    on_holiday: OnHoliday
+
+    @classmethod
+    def of(cls, organisation: Organisation) -> WorkingCalendar:
+        return _calendar(
+            organisation.timezone,
+            tuple(day.value for day in organisation.working_days),
+            organisation.holidays,
+            organisation.on_holiday.value,
+        )
+
+    def holiday_name(self, day: date) -> str | None:
+        if self.holidays_code is None:
+            return None
+        return holiday_dates(self.holidays_code, day.year).get(day)
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() in self.working_weekdays and self.holiday_name(day) is None
+
+    def next_working_day(self, day: date) -> date:
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def previous_working_day(self, day: date) -> date:
+        while not self.is_working_day(day):
+            day -= timedelta(days=1)
+        return day
+
+    def move(self, day: date, rule: OnHoliday) -> date:
+        """Where an occurrence on `day` lands under `rule`."""
+        if rule == OnHoliday.next_working_day:
+            return self.next_working_day(day)
+        if rule == OnHoliday.previous_working_day:
+            return self.previous_working_day(day)
+        return day
+
+    def local(self, day: date, at: time) -> datetime:
+        """The aware local instant of wall-clock `at` on `day`."""
+        return datetime.combine(day, at, tzinfo=self.zone)
+
+
+@lru_cache(maxsize=64)
+def _calendar(
+    zone: str, working: tuple[str, ...], code: str | None, on_holiday: str
+) -> WorkingCalendar:
+    weekdays = frozenset(Weekday(day).number for day in working)
+    return WorkingCalendar(ZoneInfo(zone), weekdays, code, OnHoliday(on_holiday))
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One dated occurrence of a plan item: where it was scheduled and where it landed."""
+
+    original: datetime
+    due: datetime
+
+    @property
+    def shifted(self) -> bool:
+        return self.original != self.due
+
+
+def anchor_datetime(item: PlanItem) -> tuple[datetime, bool]:
+    """The naive local start of an item, and whether it was given as a date only."""
+    text = item.anchor
+    if "T" in text:
+        return datetime.fromisoformat(text), False
+    return datetime.combine(date.fromisoformat(text), DATE_ONLY_DUE_TIME), True
+
+
+def parse_rrule(
+    rule: str, start: datetime, year: int, zone: ZoneInfo | None = None
+) -> list[datetime]:
+    """Expand `rule` from naive local `start` to its occurrences within `year`."""
+    text = rule.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    if "DTSTART" in text.upper():
+        raise ValueError("DTSTART belongs in start, not in the rule")
+    parts = []
+    for part in text.split(";"):
+        key, _, value = part.partition("=")
+        if key.strip().upper() == "UNTIL":
+            value = _local_until(value.strip(), zone)
+        parts.append(f"{key}={value}" if key else part)
+    recurrence = rrulestr(";".join(parts), dtstart=start, ignoretz=True)
+    first = datetime(year, 1, 1)
+    last = datetime(year, 12, 31, 23, 59, 59)
+    return list(recurrence.between(first, last, inc=True))
+
+
+def _local_until(value: str, zone: ZoneInfo | None) -> str:
+    """Occurrences are naive local times, so UNTIL is made naive local too."""
+    if "T" not in value.upper():
+        return value + "T235959"
+    if value.upper().endswith("Z"):
+        moment = datetime.strptime(value[:-1], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        if zone is not None:
+            moment = moment.astimezone(zone)
+        return moment.strftime("%Y%m%dT%H%M%S")
+    return value
+
+
+def expand_item(item: PlanItem, year: int, calendar: WorkingCalendar) -> list[Occurrence]:
+    """Every occurrence of `item` in `year`, moved off holidays and non-working days."""
+    start, _ = anchor_datetime(item)
+    if item.rrule:
+        moments = parse_rrule(item.rrule, start, year, calendar.zone)
+    else:
+        moments = [start] if start.year == year else []
+    rule = item.on_holiday or calendar.on_holiday
+    occurrences = []
+    for moment in moments:
+        original = moment.replace(tzinfo=calendar.zone)
+        landed = calendar.move(moment.date(), rule)
+        due = original if landed == moment.date() else calendar.local(landed, moment.time())
+        occurrences.append(Occurrence(original=original, due=due))
+    return occurrences
+
+
+def task_id(portfolio: str, year: int, item: str, original: datetime) -> str:
+    """The stable identity of an occurrence, dated by its unshifted local date."""
+    return f"{portfolio}/{year}/{item}/{original.date().isoformat()}"

@@ -1,0 +1,362 @@
+"""The plan file's data model: organisation, people, portfolios, indicators and yearly plans."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from domain.durations import parse_duration
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+EMAIL_PATTERN = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+WALLCLOCK_PATTERN = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})(?:[T ](?P<time>\d{2}:\d{2}(?::\d{2})?))?"
+    r"(?P<offset>Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+class Role(StrEnum):
+    officer = "officer"
+    buyer = "buyer"
+    direction = "direction"
+    admin = "admin"
+
+
+class Kind(StrEnum):
+    regulatory_watch_review = "regulatory_watch_review"
+    training_session = "training_session"
+    supplier_meeting = "supplier_meeting"
+    indicator_checkpoint = "indicator_checkpoint"
+    action = "action"
+
+    @property
+    def is_event(self) -> bool:
+        return self in (Kind.training_session, Kind.supplier_meeting)
+
+
+class OnHoliday(StrEnum):
+    next_working_day = "next_working_day"
+    previous_working_day = "previous_working_day"
+    keep = "keep"
+
+
+class Weekday(StrEnum):
+    MO = "MO"
+    TU = "TU"
+    WE = "WE"
+    TH = "TH"
+    FR = "FR"
+    SA = "SA"
+    SU = "SU"
+
+    @property
+    def number(self) -> int:
+        """Monday is 0, as in date.weekday()."""
+        return list(Weekday).index(self)
+
+
+class Locale(StrEnum):
+    fr = "fr"
+    en = "en"
+
+
+class Unit(StrEnum):
+    percent = "percent"
+    count = "count"  # type: ignore[assignment]  # the plan format's word, shadows str.count
+    euros = "euros"
+    hours = "hours"
+
+
+class Direction(StrEnum):
+    increase = "increase"
+    decrease = "decrease"
+
+
+class Pillar(StrEnum):
+    environmental = "environmental"
+    social = "social"
+    economic = "economic"
+
+
+class Level(StrEnum):
+    strategic = "strategic"
+    organisational = "organisational"
+    operational = "operational"
+
+
+def _identifier(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and not ID_PATTERN.match(value):
+        raise PydanticCustomError("bad_id", "bad id", {"value": value})
+    return value
+
+
+def _email(value: Any) -> Any:
+    if isinstance(value, str) and not EMAIL_PATTERN.match(value.strip()):
+        raise PydanticCustomError("bad_email", "bad email", {"value": value})
+    return value.strip() if isinstance(value, str) else value
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            parsed = parse_duration(value)
+        except ValueError:
+            raise PydanticCustomError("bad_duration", "bad duration", {"value": value}) from None
+        if parsed.total.total_seconds() < 0:
+            raise PydanticCustomError("negative_duration", "negative", {"value": value})
+        return value.strip()
+    return value
+
+
+def _clock(value: Any) -> Any:
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, str):
+        match = re.match(r"^(\d{1,2}):(\d{2})$", value.strip())
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise PydanticCustomError("bad_time", "bad time", {"value": value})
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+    return value
+
+
+def _wallclock(value: Any) -> Any:
+    """Normalise a local date or date-time to 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM[:SS]'."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise PydanticCustomError("has_offset", "offset", {"value": value.isoformat()})
+        return value.isoformat(timespec="minutes" if not value.second else "seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        match = WALLCLOCK_PATTERN.match(value.strip())
+        if not match:
+            raise PydanticCustomError("bad_datetime", "bad date", {"value": value})
+        if match.group("offset"):
+            raise PydanticCustomError("has_offset", "offset", {"value": value})
+        text = match.group("date") + ("T" + match.group("time") if match.group("time") else "")
+        try:
+            (datetime.fromisoformat(text) if match.group("time") else date.fromisoformat(text))
+        except ValueError:
+            raise PydanticCustomError("bad_datetime", "bad date", {"value": value}) from None
+        return text
+    return value
+
+
+Identifier = Annotated[str, BeforeValidator(_identifier)]
+Email = Annotated[str, BeforeValidator(_email)]
+DurationText = Annotated[str, BeforeValidator(_duration)]
+ClockText = Annotated[str, BeforeValidator(_clock)]
+WallClock = Annotated[str, BeforeValidator(_wallclock)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class Organisation(StrictModel):
+    name: str
+    timezone: str = "Europe/Paris"
+    locale: Locale = Locale.fr
+    holidays: str | None = "FR"
+    working_days: list[Weekday] = Field(
+        default_factory=lambda: [Weekday.MO, Weekday.TU, Weekday.WE, Weekday.TH, Weekday.FR]
+    )
+    on_holiday: OnHoliday = OnHoliday.next_working_day
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError("bad_timezone", "tz", {"value": value}) from None
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _known_holidays(cls, value: str | None) -> str | None:
+        from domain.calendar import holiday_calendar_exists
+
+        if value is not None and not holiday_calendar_exists(value):
+            raise PydanticCustomError("bad_holidays", "holidays", {"value": value})
+        return value
+
+    @field_validator("working_days")
+    @classmethod
+    def _some_working_day(cls, value: list[Weekday]) -> list[Weekday]:
+        if not value:
+            raise PydanticCustomError("no_working_day", "none", {})
+        return value
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Person(StrictModel):
+    id: Identifier
+    name: str
+    email: Email
+    role: Role
+    locale: Locale | None = None
+    digest_only: bool = False
+
+
+class Portfolio(StrictModel):
+    id: Identifier
+    name: str
+    owner: Identifier | None = None
+    buyers: list[Identifier] = Field(default_factory=list)
+
+
+class Indicator(StrictModel):
+    id: Identifier
+    name: str
+    unit: Unit
+    direction: Direction = Direction.increase
+    baseline: float | None = None
+    target: float | None = None
+    floor: float | None = None
+    portfolios: list[Identifier] = Field(default_factory=list)
+    source: str | None = None
+
+
+class ReminderOverride(StrictModel):
+    """Any subset of reminder settings; unset keys inherit from the level above."""
+
+    before: list[DurationText] | None = None
+    on_due: bool | None = None
+    overdue: list[DurationText] | None = None
+    escalate_after: DurationText | None = None
+    send_at: ClockText | None = None
+
+
+class ReminderPolicy(StrictModel):
+    """Fully resolved reminder settings for one task."""
+
+    before: tuple[str, ...] = ("P7D", "P1D")
+    on_due: bool = True
+    overdue: tuple[str, ...] = ("P3D", "P7D")
+    escalate_after: str | None = "P10D"
+    send_at: str = "09:00"
+
+    def merged(self, override: ReminderOverride | None) -> ReminderPolicy:
+        if override is None:
+            return self
+        changes = {}
+        for key in ReminderOverride.model_fields:
+            value = getattr(override, key)
+            if value is not None:
+                changes[key] = tuple(value) if isinstance(value, list) else value
+        return self.model_copy(update=changes)
+
+    @property
+    def send_time(self) -> time:
+        hours, minutes = self.send_at.split(":")
+        return time(int(hours), int(minutes))
+
+
+class RemindersSection(ReminderOverride):
+    """The organisation's default policy, with optional overrides per kind of item."""
+
+    kinds: dict[Kind, ReminderOverride] = Field(default_factory=dict)
+
+
+class Objective(StrictModel):
+    id: Identifier
+    statement: str
+    pillar: Pillar | None = None
+    level: Level | None = None
+    indicators: list[Identifier] = Field(default_factory=list)
+
+
+class PlanItem(StrictModel):
+    id: Identifier
+    kind: Kind
+    title: str
+    assignees: list[Identifier]
+    start: WallClock | None = None
+    due: WallClock | None = None
+    rrule: str | None = None
+    duration: DurationText | None = None
+    location: str | None = None
+    attendees: list[Identifier] = Field(default_factory=list)
+    indicators: list[Identifier] = Field(default_factory=list)
+    objective: Identifier | None = None
+    reminders: ReminderOverride | None = None
+    on_holiday: OnHoliday | None = None
+    description: str | None = None
+    carried_over_from: str | None = None
+
+    @property
+    def anchor(self) -> str:
+        """The local date or date-time occurrences are computed from."""
+        return self.start or self.due or ""
+
+
+class YearPlan(StrictModel):
+    portfolio: Identifier
+    year: int
+    approve_by: WallClock | None = None
+    objectives: list[Objective] = Field(default_factory=list)
+    items: list[PlanItem] = Field(default_factory=list)
+
+    @field_validator("year")
+    @classmethod
+    def _sane_year(cls, value: int) -> int:
+        if not 2000 <= value <= 2100:
+            raise PydanticCustomError("year_range", "year", {"value": value})
+        return value
+
+    @property
+    def key(self) -> str:
+        return f"{self.portfolio}/{self.year}"
+
+
+class PlanFile(StrictModel):
+    version: Literal[1]
+    organisation: Organisation
+    people: list[Person] = Field(default_factory=list)
+    portfolios: list[Portfolio] = Field(default_factory=list)
+    indicators: list[Indicator] = Field(default_factory=list)
+    reminders: RemindersSection = Field(default_factory=RemindersSection)
+    plans: list[YearPlan] = Field(default_factory=list)
+
+    @cached_property
+    def people_by_id(self) -> dict[str, Person]:
+        return {person.id: person for person in self.people}
+
+    @cached_property
+    def officers(self) -> tuple[str, ...]:
+        return tuple(person.id for person in self.people if person.role == Role.officer)
+
+    @cached_property
+    def directors(self) -> tuple[str, ...]:
+        return tuple(person.id for person in self.people if person.role == Role.direction)
+
+    def policy_for_defaults(self) -> ReminderPolicy:
+        """The organisation's default reminder policy, before kind and item overrides."""
+        return ReminderPolicy().merged(self.reminders)
+
+    def policy_for(self, item: PlanItem) -> ReminderPolicy:
+        """Resolve the reminder policy of an item: organisation, then kind, then item."""
+        return (
+            self.policy_for_defaults()
+            .merged(self.reminders.kinds.get(item.kind))
+            .merged(item.reminders)
+        )
+
+    def plan(self, portfolio: str, year: int) -> YearPlan | None:
+        for plan in self.plans:
+            if plan.portfolio == portfolio and plan.year == year:
+                return plan
+        return None

@@ -1,0 +1,391 @@
+"""Plan validation that reports every error at once, each at its line and field path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from domain.calendar import anchor_datetime, parse_rrule
+from domain.errors import PlanError, PlanInvalid, format_path
+from domain.messages import MESSAGES
+from domain.model import (
+    Indicator,
+    Organisation,
+    Person,
+    PlanFile,
+    PlanItem,
+    Portfolio,
+    RemindersSection,
+    Role,
+    YearPlan,
+)
+from domain.source import Path, Source, parse_source
+
+Model = TypeVar("Model", bound=BaseModel)
+
+_TYPE_WORDS = {
+    "fr": {
+        "str": "texte",
+        "int": "nombre entier",
+        "float": "nombre",
+        "bool": "booléen",
+        "list": "liste",
+        "dict": "objet (clé: valeur)",
+        "NoneType": "vide",
+        "date": "date",
+        "datetime": "date et heure",
+    },
+    "en": {
+        "str": "text",
+        "int": "whole number",
+        "float": "number",
+        "bool": "boolean",
+        "list": "list",
+        "dict": "mapping (key: value)",
+        "NoneType": "empty",
+        "date": "date",
+        "datetime": "date and time",
+    },
+}
+_EXPECTED_BY_ERROR = {
+    "string_type": "str",
+    "int_type": "int",
+    "int_parsing": "int",
+    "int_from_float": "int",
+    "float_type": "float",
+    "float_parsing": "float",
+    "bool_type": "bool",
+    "bool_parsing": "bool",
+    "list_type": "list",
+    "tuple_type": "list",
+    "dict_type": "dict",
+    "model_type": "dict",
+    "model_attributes_type": "dict",
+}
+
+
+class _Collector:
+    """Accumulates located errors while validation walks the document."""
+
+    def __init__(self, source: Source, locale: str) -> None:
+        self.source = source
+        self.locale = locale
+        self.errors: list[PlanError] = []
+
+    def add(self, path: Path, code: str, **params: Any) -> None:
+        self.errors.append(
+            PlanError(self.source.line_of(path), format_path(path), code, tuple(params.items()))
+        )
+
+    def words(self, type_name: str) -> str:
+        return _TYPE_WORDS[self.locale].get(type_name, type_name)
+
+    def from_pydantic(self, prefix: Path, error: ValidationError) -> None:
+        for detail in error.errors(include_url=False):
+            loc = tuple(
+                part for part in detail["loc"] if isinstance(part, int) or "[" not in str(part)
+            )
+            path: Path = (*prefix, *loc)
+            kind = detail["type"]
+            context = dict(detail.get("ctx") or {})
+            value = detail.get("input")
+            if kind in MESSAGES:
+                self.add(path, kind, **context)
+            elif kind == "missing":
+                self.add(path, "missing")
+            elif kind == "extra_forbidden":
+                name = str(path[-1]) if path else ""
+                self.add(
+                    path, "unknown_field_comma" if " " in name else "unknown_field", field=name
+                )
+            elif kind in ("enum", "literal_error"):
+                if path == ("version",):
+                    self.add(path, "version", value=value)
+                else:
+                    self.add(path, "choice", value=value, expected=context.get("expected", ""))
+            elif kind in _EXPECTED_BY_ERROR:
+                self.add(
+                    path,
+                    "type",
+                    found=self.words(type(value).__name__),
+                    expected=self.words(_EXPECTED_BY_ERROR[kind]),
+                )
+            else:
+                self.add(path, "invalid", detail=detail["msg"])
+
+    def model(self, cls: type[Model], data: Any, path: Path) -> Model | None:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            self.from_pydantic(path, error)
+            return None
+
+    def models(self, cls: type[Model], data: Any, path: Path) -> list[tuple[int, Model]]:
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            self.add(
+                path, "type", found=self.words(type(data).__name__), expected=self.words("list")
+            )
+            return []
+        valid = []
+        for index, element in enumerate(data):
+            model = self.model(cls, element, (*path, index))
+            if model is not None:
+                valid.append((index, model))
+        return valid
+
+
+def load_plan(text: str, *, is_json: bool = False) -> PlanFile:
+    """Parse and validate a plan file; raise PlanInvalid listing every error."""
+    source = parse_source(text, is_json=is_json)
+    document, errors, locale = validate_source(source)
+    if errors or document is None:
+        raise PlanInvalid(errors, locale)
+    return document
+
+
+def validate_source(source: Source) -> tuple[PlanFile | None, list[PlanError], str]:
+    """Validate parsed data; return the plan (when valid), its errors and the message locale."""
+    data = source.data
+    locale = _declared_locale(data)
+    check = _Collector(source, locale)
+    if not isinstance(data, dict):
+        found = check.words(type(data).__name__)
+        check.add((), "not_mapping", found=found)
+        return None, check.errors, locale
+
+    for key in data:
+        if key not in PlanFile.model_fields:
+            check.add((key,), "unknown_field", field=key)
+    if "version" not in data:
+        check.add(("version",), "missing")
+    elif data["version"] != 1 or isinstance(data["version"], bool):
+        check.add(("version",), "version", value=data["version"])
+    organisation = None
+    if "organisation" not in data:
+        check.add(("organisation",), "missing")
+    else:
+        organisation = check.model(Organisation, data["organisation"], ("organisation",))
+    people = check.models(Person, data.get("people"), ("people",))
+    portfolios = check.models(Portfolio, data.get("portfolios"), ("portfolios",))
+    indicators = check.models(Indicator, data.get("indicators"), ("indicators",))
+    reminders = check.model(RemindersSection, data.get("reminders") or {}, ("reminders",))
+    plans = _validate_plans(check, data.get("plans"))
+
+    person_index = _unique(check, "people", people, lambda person: person.id)
+    portfolio_index = _unique(check, "portfolios", portfolios, lambda folio: folio.id)
+    indicator_index = _unique(check, "indicators", indicators, lambda indicator: indicator.id)
+    # Entries that failed validation still define their id: no cascade of "unknown" errors.
+    person_index.update(_raw_ids(data.get("people")))
+    portfolio_index.update(_raw_ids(data.get("portfolios")))
+    indicator_index.update(_raw_ids(data.get("indicators")))
+    roles = {person.id: person.role for _, person in people}
+
+    def person(path: Path, value: str, allowed: Iterable[Role] | None = None) -> None:
+        if value not in person_index:
+            check.add(path, "unknown_person", value=value)
+        elif allowed is not None and value in roles and roles[value] not in allowed:
+            expected = " / ".join(role.value for role in allowed)
+            check.add(path, "wrong_role", value=value, role=roles[value].value, expected=expected)
+
+    workers = (Role.buyer, Role.officer)
+    for index, folio in portfolios:
+        base: Path = ("portfolios", index)
+        if folio.owner is not None:
+            person((*base, "owner"), folio.owner, workers)
+        for position, buyer in enumerate(folio.buyers):
+            person((*base, "buyers", position), buyer, workers)
+    for index, indicator in indicators:
+        for position, folio_id in enumerate(indicator.portfolios):
+            if folio_id not in portfolio_index:
+                check.add(
+                    ("indicators", index, "portfolios", position),
+                    "unknown_portfolio",
+                    value=folio_id,
+                )
+
+    seen_plans: dict[tuple[str, int], int] = {}
+    for index, plan, item_models in plans:
+        base = ("plans", index)
+        key = (plan.portfolio, plan.year)
+        if key in seen_plans:
+            check.add(
+                base,
+                "duplicate_plan",
+                portfolio=plan.portfolio,
+                year=plan.year,
+                first_line=seen_plans[key],
+            )
+        else:
+            seen_plans[key] = source.line_of(base)
+        if plan.portfolio not in portfolio_index:
+            check.add((*base, "portfolio"), "unknown_portfolio", value=plan.portfolio)
+        if plan.approve_by and _as_date(plan.approve_by) > date(plan.year, 12, 31):
+            check.add(
+                (*base, "approve_by"), "approve_by_late", value=plan.approve_by, year=plan.year
+            )
+        objectives = _unique(
+            check,
+            f"plans[{index}].objectives",
+            list(enumerate(plan.objectives)),
+            lambda objective: objective.id,
+            base=(*base, "objectives"),
+        )
+        for position, objective in enumerate(plan.objectives):
+            for slot, indicator_id in enumerate(objective.indicators):
+                if indicator_id not in indicator_index:
+                    check.add(
+                        (*base, "objectives", position, "indicators", slot),
+                        "unknown_indicator",
+                        value=indicator_id,
+                    )
+        _unique(check, "", item_models, lambda item: item.id, base=(*base, "items"))
+        for position, item in item_models:
+            _check_item(
+                check,
+                (*base, "items", position),
+                item,
+                plan.year,
+                person,
+                indicator_index,
+                objectives,
+                workers,
+            )
+
+    if check.errors or organisation is None or reminders is None:
+        return None, check.errors, locale
+    document = PlanFile(
+        version=1,
+        organisation=organisation,
+        people=[person for _, person in people],
+        portfolios=[folio for _, folio in portfolios],
+        indicators=[indicator for _, indicator in indicators],
+        reminders=reminders,
+        plans=[
+            plan.model_copy(update={"items": [item for _, item in item_models]})
+            for _, plan, item_models in plans
+        ],
+    )
+    return document, [], locale
+
+
+def _declared_locale(data: Any) -> str:
+    if isinstance(data, dict) and isinstance(data.get("organisation"), dict):
+        locale = data["organisation"].get("locale")
+        if locale in ("fr", "en"):
+            return str(locale)
+    return "fr"
+
+
+def _validate_plans(
+    check: _Collector, data: Any
+) -> list[tuple[int, YearPlan, list[tuple[int, PlanItem]]]]:
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        check.add(
+            ("plans",), "type", found=check.words(type(data).__name__), expected=check.words("list")
+        )
+        return []
+    plans = []
+    for index, raw in enumerate(data):
+        path: Path = ("plans", index)
+        if not isinstance(raw, dict):
+            check.add(
+                path, "type", found=check.words(type(raw).__name__), expected=check.words("dict")
+            )
+            continue
+        header = {key: value for key, value in raw.items() if key != "items"}
+        plan = check.model(YearPlan, header, path)
+        items = check.models(PlanItem, raw.get("items"), (*path, "items"))
+        if plan is not None:
+            plans.append((index, plan, items))
+    return plans
+
+
+def _unique(
+    check: _Collector,
+    section: str,
+    entries: list[tuple[int, Model]],
+    key: Callable[[Model], str],
+    base: Path | None = None,
+) -> dict[str, int]:
+    """Index entries by id, reporting each id used twice."""
+    root: Path = base if base is not None else (section,)
+    seen: dict[str, int] = {}
+    for index, entry in entries:
+        identifier = key(entry)
+        path = (*root, index, "id")
+        if identifier in seen:
+            check.add(path, "duplicate_id", value=identifier, first_line=seen[identifier])
+        else:
+            seen[identifier] = check.source.line_of(path)
+    return seen
+
+
+def _raw_ids(entries: Any) -> dict[str, int]:
+    if not isinstance(entries, list):
+        return {}
+    return {
+        entry["id"]: 0
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str)
+    }
+
+
+def _as_date(text: str) -> date:
+    return date.fromisoformat(text[:10])
+
+
+def _check_item(
+    check: _Collector,
+    path: Path,
+    item: PlanItem,
+    year: int,
+    person: Callable[..., None],
+    indicators: dict[str, int],
+    objectives: dict[str, int],
+    workers: tuple[Role, ...],
+) -> None:
+    if not item.assignees:
+        check.add((*path, "assignees"), "empty_list")
+    for position, assignee in enumerate(item.assignees):
+        person((*path, "assignees", position), assignee, workers)
+    if item.attendees and not item.kind.is_event:
+        check.add((*path, "attendees"), "attendees_non_event", kind=item.kind.value)
+    for position, attendee in enumerate(item.attendees):
+        person((*path, "attendees", position), attendee)
+    if item.indicators and item.kind.value != "indicator_checkpoint":
+        check.add((*path, "indicators"), "indicators_non_checkpoint", kind=item.kind.value)
+    if item.kind.value == "indicator_checkpoint" and not item.indicators:
+        check.add((*path, "indicators"), "checkpoint_needs_indicators")
+    for position, indicator_id in enumerate(item.indicators):
+        if indicator_id not in indicators:
+            check.add((*path, "indicators", position), "unknown_indicator", value=indicator_id)
+    if item.objective is not None and item.objective not in objectives:
+        check.add((*path, "objective"), "unknown_objective", value=item.objective)
+    if (item.start is None) == (item.due is None):
+        check.add((*path, "start" if item.start is not None else "due"), "start_or_due")
+        return
+    field = "start" if item.start is not None else "due"
+    if item.kind.is_event and "T" not in item.anchor:
+        check.add((*path, field), "event_needs_time", kind=item.kind.value)
+    start, _ = anchor_datetime(item)
+    if start.year != year:
+        check.add((*path, field), "outside_year", value=item.anchor, year=year)
+        return
+    if item.rrule:
+        try:
+            moments = parse_rrule(item.rrule, start, year)  # zone only moves UNTIL
+        except (ValueError, TypeError, KeyError, IndexError) as error:
+            check.add((*path, "rrule"), "bad_rrule", detail=str(error) or type(error).__name__)
+            return
+        if not moments:
+            check.add((*path, "rrule"), "rrule_empty", year=year)
+
+
+__all__ = ["load_plan", "validate_source", "PlanInvalid", "datetime"]
