@@ -252,11 +252,17 @@ class ReminderPolicy(StrictModel):
     def merged(self, override: ReminderOverride | None) -> ReminderPolicy:
         if override is None:
             return self
-        changes = {}
+        changes: dict[str, Any] = {}
         for key in ReminderOverride.model_fields:
             value = getattr(override, key)
-            if value is not None:
-                changes[key] = tuple(value) if isinstance(value, list) else value
+            if isinstance(value, list):
+                changes[key] = tuple(value)
+            elif value is not None:
+                changes[key] = value
+            elif key in override.model_fields_set and key in ("before", "overdue"):
+                changes[key] = ()  # an explicit null turns the list off
+            elif key in override.model_fields_set and key == "escalate_after":
+                changes[key] = None
         return self.model_copy(update=changes)
 
     @property
