@@ -7,21 +7,27 @@ import io
 import json
 from collections import defaultdict
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
-
-from babel.dates import format_date, format_datetime
+from zoneinfo import ZoneInfo
 
 from domain.model import PlanFile
 from domain.simulation import Assumption, Simulation
 from domain.tasks import Task
 from domain.timeline import Notice
-from notifications.ics import plan_calendar
 
 
 def local_iso(moment: datetime, document: PlanFile) -> str:
-    return moment.astimezone(document.organisation.zone).isoformat(timespec="seconds")
+    return _local_iso(moment, document.organisation.zone)
 
 
+@lru_cache(maxsize=65536)
+def _local_iso(moment: datetime, zone: ZoneInfo) -> str:
+    # Reminders cluster on a few instants (send_at on working days): worth caching.
+    return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
+@lru_cache(maxsize=65536)
 def utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -50,12 +56,20 @@ def notice_row(notice: Notice, document: PlanFile) -> dict[str, object]:
     }
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def as_json(simulation: Simulation, document: PlanFile) -> str:
-    payload = {
-        "occurrences": [occurrence_row(task, document) for task in simulation.tasks],
-        "notifications": [notice_row(notice, document) for notice in simulation.notices],
-    }
-    return json.dumps(payload, ensure_ascii=False, indent=1)
+    """One JSON object, one list entry per line (json's C encoder only runs without indent)."""
+
+    def listing(rows: list[dict[str, object]]) -> str:
+        if not rows:
+            return "[]"
+        return "[\n  " + ",\n  ".join(map(_ENCODER.encode, rows)) + "\n ]"
+
+    occurrences = listing([occurrence_row(task, document) for task in simulation.tasks])
+    notices = listing([notice_row(notice, document) for notice in simulation.notices])
+    return f'{{\n "occurrences": {occurrences},\n "notifications": {notices}\n}}'
 
 
 def as_csv(simulation: Simulation, document: PlanFile) -> str:
@@ -85,6 +99,8 @@ def as_csv(simulation: Simulation, document: PlanFile) -> str:
 
 
 def as_ics(simulation: Simulation, document: PlanFile, stamp: datetime) -> str:
+    from notifications.ics import plan_calendar  # icalendar is slow to import: only here
+
     return plan_calendar(document, simulation.tasks, stamp).to_ical().decode("utf-8")
 
 
@@ -102,7 +118,7 @@ _TEXT: dict[str, dict[str, Any]] = {
         "notices": "notifications",
         "load": "Charge par personne (tâches par semaine ISO)",
         "load_row": "{name} ({id}) : {total} tâches, {notices} notifications ; semaine la "
-        "plus chargée S{week} ({count}) ; moyenne {mean:.1f} par semaine active",
+        "plus chargée S{week} ({count}) ; moyenne {mean} par semaine active",
         "moves": "Occurrences déplacées (jours fériés et jours non ouvrés)",
         "move_row": "{original} → {due} : {title} [{task}] ({reason})",
         "none": "aucune",
@@ -129,7 +145,7 @@ _TEXT: dict[str, dict[str, Any]] = {
         "notices": "notifications",
         "load": "Load per person (tasks per ISO week)",
         "load_row": "{name} ({id}): {total} tasks, {notices} notifications; busiest week "
-        "W{week} ({count}); {mean:.1f} per active week on average",
+        "W{week} ({count}); {mean} per active week on average",
         "moves": "Moved occurrences (public holidays and non-working days)",
         "move_row": "{original} → {due}: {title} [{task}] ({reason})",
         "none": "none",
@@ -150,6 +166,10 @@ def as_text(
     simulation: Simulation, document: PlanFile, assume: Assumption, years: list[int]
 ) -> str:
     """A readable timeline grouped by month, then weekly load per person and moved dates."""
+    from babel.dates import format_date, format_datetime
+    from babel.numbers import format_decimal
+    from babel.numbers import format_decimal
+
     from domain.calendar import WorkingCalendar
 
     locale = document.organisation.locale.value
@@ -211,7 +231,9 @@ def as_text(
                 notices=per_person[person_id],
                 week=busiest_week,
                 count=count,
-                mean=sum(weeks.values()) / len(weeks),
+                mean=format_decimal(
+                    round(sum(weeks.values()) / len(weeks), 1), format="0.0", locale=locale
+                ),
             )
         )
     lines += ["", words["moves"]]

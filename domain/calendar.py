@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -46,6 +46,7 @@ class WorkingCalendar:
     working_weekdays: frozenset[int]
     holidays_code: str | None
     on_holiday: OnHoliday
+    _working: dict[date, bool] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def of(cls, organisation: Organisation) -> WorkingCalendar:
@@ -62,7 +63,11 @@ class WorkingCalendar:
         return holiday_dates(self.holidays_code, day.year).get(day)
 
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() in self.working_weekdays and self.holiday_name(day) is None
+        known = self._working.get(day)
+        if known is None:
+            known = day.weekday() in self.working_weekdays and self.holiday_name(day) is None
+            self._working[day] = known
+        return known
 
     def next_working_day(self, day: date) -> date:
         while not self.is_working_day(day):
@@ -119,6 +124,13 @@ def parse_rrule(
     rule: str, start: datetime, year: int, zone: ZoneInfo | None = None
 ) -> list[datetime]:
     """Expand `rule` from naive local `start` to its occurrences within `year`."""
+    return list(_expand_rrule(rule, start, year, zone))
+
+
+@lru_cache(maxsize=4096)
+def _expand_rrule(
+    rule: str, start: datetime, year: int, zone: ZoneInfo | None
+) -> tuple[datetime, ...]:
     text = rule.strip()
     if text.upper().startswith("RRULE:"):
         text = text[6:]
@@ -133,7 +145,7 @@ def parse_rrule(
     recurrence = rrulestr(";".join(parts), dtstart=start, ignoretz=True)
     first = datetime(year, 1, 1)
     last = datetime(year, 12, 31, 23, 59, 59)
-    return list(recurrence.between(first, last, inc=True))
+    return tuple(recurrence.between(first, last, inc=True))
 
 
 def _local_until(value: str, zone: ZoneInfo | None) -> str:

@@ -265,7 +265,7 @@ class ReminderPolicy(StrictModel):
                 changes[key] = None
         return self.model_copy(update=changes)
 
-    @property
+    @cached_property
     def send_time(self) -> time:
         hours, minutes = self.send_at.split(":")
         return time(int(hours), int(minutes))

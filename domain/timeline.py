@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from domain.calendar import WorkingCalendar
 from domain.durations import parse_duration
@@ -24,8 +24,7 @@ class NoticeType(StrEnum):
 _ORDER = {kind: index for index, kind in enumerate(NoticeType)}
 
 
-@dataclass(frozen=True)
-class Notice:
+class Notice(NamedTuple):
     """One message to send about a task, at an instant, to some people."""
 
     at: datetime
@@ -39,18 +38,16 @@ class Notice:
         return f"{self.task}|{self.type.value}|{self.at.astimezone(UTC).isoformat()}"
 
 
-def _before(task: Task, offset: str, calendar: WorkingCalendar) -> datetime:
+def _before(task: Task, due: datetime, offset: str, calendar: WorkingCalendar) -> datetime:
     duration = parse_duration(offset)
-    due = task.due.astimezone(calendar.zone)
     if duration.has_time:
         return due - duration.total
     day = calendar.previous_working_day(due.date() - timedelta(days=duration.days))
     return calendar.local(day, task.policy.send_time)
 
 
-def _after(task: Task, offset: str, calendar: WorkingCalendar) -> datetime:
+def _after(task: Task, due: datetime, offset: str, calendar: WorkingCalendar) -> datetime:
     duration = parse_duration(offset)
-    due = task.due.astimezone(calendar.zone)
     if duration.has_time:
         return due + duration.total
     day = calendar.next_working_day(due.date() + timedelta(days=duration.days))
@@ -80,7 +77,7 @@ def task_timeline(
     if task.is_event and execution_start is not None and execution_start < due:
         add(execution_start, NoticeType.invitation, task.people)
     for offset in policy.before:
-        at = _before(task, offset, calendar)
+        at = _before(task, due, offset, calendar)
         if at < due:
             add(at, NoticeType.reminder, recipients)
     if policy.on_due and due.time() >= policy.send_time:
@@ -89,9 +86,9 @@ def task_timeline(
         _open_with_request(task, notices, calendar, execution_start)
     if not task.is_event:
         for offset in policy.overdue:
-            add(_after(task, offset, calendar), NoticeType.overdue, task.assignees)
+            add(_after(task, due, offset, calendar), NoticeType.overdue, task.assignees)
         if policy.escalate_after:
-            add(_after(task, policy.escalate_after, calendar), NoticeType.escalation, officers)
+            add(_after(task, due, policy.escalate_after, calendar), NoticeType.escalation, officers)
     return sorted(notices.values(), key=lambda notice: (notice.at, _ORDER[notice.type]))
 
 
