@@ -168,7 +168,6 @@ def as_text(
     """A readable timeline grouped by month, then weekly load per person and moved dates."""
     from babel.dates import format_date, format_datetime
     from babel.numbers import format_decimal
-    from babel.numbers import format_decimal
 
     from domain.calendar import WorkingCalendar
 
