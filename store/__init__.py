@@ -1,1 +1,1 @@
-"""store."""
+"""Boucle's store: SQLModel tables, the engine and Alembic migrations."""

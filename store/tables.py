@@ -1,0 +1,182 @@
+"""SQLModel tables: what the API reads and activities project from the workflows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from store.types import UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _when(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _json(default: Any) -> Any:
+    return Field(
+        default_factory=lambda: default.copy() if hasattr(default, "copy") else default,
+        sa_column=Column(JSON, nullable=False),
+    )
+
+
+class Organisation(SQLModel, table=True):
+    """The one organisation this deployment serves, with its calendar settings."""
+
+    id: int = Field(default=1, primary_key=True)
+    name: str
+    timezone: str = "Europe/Paris"
+    locale: str = "fr"
+    document: dict[str, Any] = _json({})  # the plan file's organisation and reminders
+    updated_at: datetime | None = _when()
+
+
+class Person(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    email: str = Field(max_length=320)
+    role: str = Field(max_length=16, index=True)
+    locale: str | None = Field(default=None, max_length=8)
+    digest_only: bool = False
+    active: bool = True
+
+
+class Portfolio(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    owner_id: str | None = Field(default=None, max_length=64)
+    buyers: list[str] = _json([])
+
+
+class Indicator(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    unit: str = Field(max_length=16)
+    direction: str = Field(max_length=16)
+    baseline: float | None = None
+    target: float | None = None
+    floor: float | None = None
+    portfolios: list[str] = _json([])
+    source: str | None = None
+
+
+class IndicatorValue(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("indicator_id", "portfolio_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: str = Field(max_length=64, index=True)
+    portfolio_id: str = Field(max_length=64, index=True)
+    period: str = Field(max_length=160)
+    value: float
+    author_id: str | None = Field(default=None, max_length=64)
+    comment: str | None = None
+    source: str | None = None
+    task_id: str | None = Field(default=None, max_length=200)
+    recorded_at: datetime | None = _when()
+
+
+class PlanVersion(SQLModel, table=True):
+    """One version of a portfolio's yearly plan; approved versions stay readable."""
+
+    __table_args__ = (UniqueConstraint("portfolio", "year", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    portfolio: str = Field(max_length=64, index=True)
+    year: int = Field(index=True)
+    version: int
+    status: str = Field(default="draft", max_length=16)  # draft submitted approved superseded
+    origin: str = Field(default="import", max_length=16)  # import generated amendment
+    document: dict[str, Any] = _json({})  # a plan file holding just this plan
+    digest: str = Field(max_length=64)
+    created_by: str | None = Field(default=None, max_length=64)
+    created_at: datetime | None = _when()
+    approved_by: str | None = Field(default=None, max_length=64)
+    approved_at: datetime | None = _when()
+
+
+class Cycle(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=80)  # {portfolio}/{year}
+    portfolio: str = Field(max_length=64, index=True)
+    year: int = Field(index=True)
+    phase: str = Field(max_length=16, index=True)
+    plan_version: int | None = None
+    workflow_id: str = Field(max_length=120)
+    submitted_at: datetime | None = _when()
+    approved_at: datetime | None = _when()
+    approved_by: str | None = Field(default=None, max_length=64)
+    evaluate_on: datetime | None = _when()
+    scorecard: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    review: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    next_plan_version: int | None = None
+    updated_at: datetime | None = _when()
+
+
+class Task(SQLModel, table=True):
+    __table_args__ = (Index("ix_task_cycle_status_due", "cycle_id", "status", "due_at"),)
+
+    id: str = Field(primary_key=True, max_length=200)
+    cycle_id: str = Field(max_length=80)
+    portfolio: str = Field(max_length=64)
+    year: int
+    item: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    title: str
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    original_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    assignees: list[str] = _json([])
+    attendees: list[str] = _json([])
+    indicators: list[str] = _json([])
+    location: str | None = None
+    duration: str | None = Field(default=None, max_length=32)
+    status: str = Field(default="open", max_length=16)  # open done cancelled
+    done_at: datetime | None = _when()
+    done_by: str | None = Field(default=None, max_length=64)
+    comment: str | None = None
+    evidence_url: str | None = None
+    sequence: int = 0  # iCalendar SEQUENCE: bumped on each change people are told about
+    updated_at: datetime | None = _when()
+
+
+class TaskPerson(SQLModel, table=True):
+    """Who a task concerns, for "my tasks" queries (assignees and event attendees)."""
+
+    task_id: str = Field(primary_key=True, max_length=200)
+    person_id: str = Field(primary_key=True, max_length=64, index=True)
+    relation: str = Field(primary_key=True, max_length=16)  # assignee attendee
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: one row per message and recipient, written before the SMTP call."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=400, unique=True)
+    type: str = Field(max_length=32, index=True)
+    task_id: str | None = Field(default=None, max_length=200, index=True)
+    cycle_id: str | None = Field(default=None, max_length=80, index=True)
+    person_id: str = Field(max_length=64, index=True)
+    email: str = Field(max_length=320)
+    subject: str = ""
+    message_id: str = Field(max_length=200)
+    scheduled_at: datetime | None = _when()
+    status: str = Field(default="pending", max_length=16, index=True)  # pending sent failed
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: datetime | None = _when()
+    created_at: datetime | None = _when()
+
+
+class ApiToken(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=64, index=True)
+    token_hash: str = Field(max_length=128, unique=True)
+    label: str | None = None
+    created_at: datetime | None = _when()
+    expires_at: datetime | None = _when()
+    revoked_at: datetime | None = _when()
+    last_used_at: datetime | None = _when()

@@ -1,0 +1,58 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from store.database import SessionFactory, make_engine, migrate
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def _postgres_engine(schema: str) -> Engine:
+    url = os.environ["TEST_DATABASE_URL"]
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    from sqlmodel import create_engine
+
+    return create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+
+
+def _drop_postgres_schema(schema: str) -> None:
+    admin = make_engine(os.environ["TEST_DATABASE_URL"])
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty database on each backend under test."""
+    if request.param == "sqlite":
+        created = make_engine(f"sqlite:///{tmp_path / 'boucle.db'}")
+        migrate(created)
+        yield created
+        created.dispose()
+        return
+    schema = f"boucle_test_{uuid.uuid4().hex[:12]}"
+    created = _postgres_engine(schema)
+    migrate(created)
+    try:
+        yield created
+    finally:
+        created.dispose()
+        _drop_postgres_schema(schema)
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> SessionFactory:
+    return SessionFactory(engine)
