@@ -1,1 +1,1 @@
-"""activities."""
+"""Activities: the side effects workflows ask for. Small, idempotent, named in workflows.types."""

@@ -20,14 +20,19 @@ def _split_code(code: str) -> tuple[str, str | None]:
     return country, subdivision or None
 
 
+@lru_cache(maxsize=1)
+def _supported() -> dict[str, list[str]]:
+    return {
+        country.upper(): [sub.upper() for sub in subdivisions]
+        for country, subdivisions in holiday_data.list_supported_countries().items()
+    }
+
+
 def holiday_calendar_exists(code: str) -> bool:
     """Tell whether `code` (FR, FR-57, FR-6AE...) names a known public holidays calendar."""
     country, subdivision = _split_code(code)
-    try:
-        holiday_data.country_holidays(country, subdiv=subdivision, years=2000)
-    except (NotImplementedError, KeyError, ValueError, AttributeError):
-        return False
-    return True
+    subdivisions = _supported().get(country)
+    return subdivisions is not None and (subdivision is None or subdivision in subdivisions)
 
 
 @lru_cache(maxsize=256)
@@ -38,6 +43,21 @@ def holiday_dates(code: str, year: int) -> dict[date, str]:
     return dict(calendar.items())
 
 
+def holiday_table(organisation: Organisation, years: range) -> dict[str, str]:
+    """The organisation's public holidays over `years`, as ISO date → name.
+
+    Workflows receive this table instead of computing holidays: a newer `holidays` release
+    could otherwise move a date under a running year and break the replay of its history.
+    """
+    if organisation.holidays is None:
+        return {}
+    table: dict[str, str] = {}
+    for year in years:
+        for day, name in holiday_dates(organisation.holidays, year).items():
+            table[day.isoformat()] = name
+    return table
+
+
 @dataclass(frozen=True)
 class WorkingCalendar:
     """An organisation's working days and public holidays in its timezone."""
@@ -46,10 +66,20 @@ class WorkingCalendar:
     working_weekdays: frozenset[int]
     holidays_code: str | None
     on_holiday: OnHoliday
+    table: dict[date, str] | None = field(default=None, compare=False, hash=False, repr=False)
     _working: dict[date, bool] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
-    def of(cls, organisation: Organisation) -> WorkingCalendar:
+    def of(cls, organisation: Organisation, table: dict[str, str] | None = None) -> WorkingCalendar:
+        """The organisation's calendar; with `table`, holidays come from it and nowhere else."""
+        if table is not None:
+            return cls(
+                ZoneInfo(organisation.timezone),
+                frozenset(day.number for day in organisation.working_days),
+                organisation.holidays,
+                organisation.on_holiday,
+                {date.fromisoformat(day): name for day, name in table.items()},
+            )
         return _calendar(
             organisation.timezone,
             tuple(day.value for day in organisation.working_days),
@@ -58,6 +88,8 @@ class WorkingCalendar:
         )
 
     def holiday_name(self, day: date) -> str | None:
+        if self.table is not None:
+            return self.table.get(day)
         if self.holidays_code is None:
             return None
         return holiday_dates(self.holidays_code, day.year).get(day)

@@ -18,9 +18,11 @@ class Assumption(StrEnum):
     missed = "missed"
 
 
-def execution_start(document: PlanFile, plan: YearPlan) -> datetime:
+def execution_start(
+    document: PlanFile, plan: YearPlan, calendar: WorkingCalendar | None = None
+) -> datetime:
     """When the plan's cycle starts executing: its approval deadline, 1 December before."""
-    calendar = WorkingCalendar.of(document.organisation)
+    calendar = calendar or WorkingCalendar.of(document.organisation)
     send_time = document.policy_for_defaults().send_time
     if plan.approve_by:
         if "T" in plan.approve_by:

@@ -84,9 +84,11 @@ def item_tasks(
     return tasks
 
 
-def plan_tasks(document: PlanFile, plan: YearPlan) -> list[Task]:
+def plan_tasks(
+    document: PlanFile, plan: YearPlan, calendar: WorkingCalendar | None = None
+) -> list[Task]:
     """Every task of a yearly plan, sorted by due instant then id."""
-    calendar = WorkingCalendar.of(document.organisation)
+    calendar = calendar or WorkingCalendar.of(document.organisation)
     tasks: list[Task] = []
     for item in plan.items:
         tasks.extend(item_tasks(plan, item, document.policy_for(item), calendar))

@@ -1,1 +1,1 @@
-"""notifications."""
+"""Notifications: message types, templates (fr, en), rendering, .ics building and SMTP."""

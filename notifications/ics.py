@@ -153,3 +153,59 @@ def _add_series(
         moved.add("dtend", _local(task.due + task_length(task), zone))
         _describe(moved, task, document)
         calendar.add_component(moved)
+
+
+def invitation_calendar(
+    *,
+    uid: str,
+    method: str,
+    sequence: int,
+    title: str,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    organiser: tuple[str, str],
+    attendees: list[tuple[str, str]],
+    stamp: datetime,
+    location: str | None = None,
+    description: str | None = None,
+    alarm_before: timedelta | None = timedelta(minutes=30),
+) -> Calendar:
+    """One event as an iTIP message (RFC 5546): REQUEST to invite or update, CANCEL."""
+    from icalendar import Alarm, vCalAddress, vText
+
+    calendar = new_calendar(method)
+    event = Event()
+    event.add("uid", uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("dtstart", start.astimezone(zone))
+    event.add("dtend", end.astimezone(zone))
+    event.add("summary", title)
+    if location:
+        event.add("location", location)
+    if description:
+        event.add("description", description)
+    organiser_address = vCalAddress(f"mailto:{organiser[1]}")
+    organiser_address.params["cn"] = vText(organiser[0])
+    event.add("organizer", organiser_address)
+    for name, email in attendees:
+        attendee = vCalAddress(f"mailto:{email}")
+        attendee.params["cn"] = vText(name)
+        attendee.params["role"] = vText("REQ-PARTICIPANT")
+        attendee.params["partstat"] = vText("NEEDS-ACTION")
+        attendee.params["rsvp"] = vText("TRUE")
+        event.add("attendee", attendee, encode=0)
+    if method == "CANCEL":
+        event.add("status", "CANCELLED")
+    else:
+        event.add("status", "CONFIRMED")
+        if alarm_before:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", title)
+            alarm.add("trigger", -alarm_before)
+            event.add_component(alarm)
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar

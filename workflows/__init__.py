@@ -1,1 +1,1 @@
-"""workflows."""
+"""Temporal workflows: deterministic orchestration of what domain/ decides."""

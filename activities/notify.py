@@ -1,0 +1,354 @@
+"""Sending notifications: outbox row first, then SMTP; retries and replays never send twice."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.tasks import Task as DomainTask
+from notifications import formatting
+from notifications.context import Recipient, TaskFacts, plan_context, task_context
+from notifications.email import build_email, message_id
+from notifications.ics import invitation_calendar, task_length, task_uid
+from notifications.messages import CALENDAR_METHODS, MessageType
+from notifications.render import render
+from notifications.smtp import DeliveryError, Mailer
+from store.database import SessionFactory
+from store.tables import Indicator, Notification, Organisation, Person, Portfolio, Task
+from workflows.types import ActivityName, PlanNotice, SendReport, TaskNotice
+
+
+@dataclass(frozen=True)
+class NotificationConfig:
+    sender_name: str = "Boucle"
+    sender_email: str = "boucle@localhost"
+    app_url: str = "http://127.0.0.1:8000"
+    message_domain: str = "boucle.local"
+    templates_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to one person, as the outbox knows it."""
+
+    key: str
+    message: MessageType
+    person: Person
+    locale: str
+    context: dict[str, Any]
+    task_id: str | None
+    cycle_id: str | None
+    scheduled_at: datetime
+    calendar: bytes | None = None
+
+
+class NotificationActivities:
+    def __init__(
+        self, sessions: SessionFactory, mailer: Mailer, config: NotificationConfig
+    ) -> None:
+        self.sessions = sessions
+        self.mailer = mailer
+        self.config = config
+
+    # --- lookups ---------------------------------------------------------------------------
+
+    def _organisation(self) -> tuple[str, ZoneInfo, str]:
+        with self.sessions() as session:
+            organisation = session.get(Organisation, 1)
+        if organisation is None:
+            return "Boucle", ZoneInfo("Europe/Paris"), "fr"
+        return organisation.name, ZoneInfo(organisation.timezone), organisation.locale
+
+    def _people(self, ids: list[str]) -> dict[str, Person]:
+        with self.sessions() as session:
+            return {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(ids)))}
+
+    def _names(self, model: type[Portfolio] | type[Indicator], ids: list[str]) -> dict[str, str]:
+        with self.sessions() as session:
+            rows = session.exec(select(model).where(col(model.id).in_(ids))).all()
+        return {row.id: row.name for row in rows}
+
+    # --- activities ------------------------------------------------------------------------
+
+    @activity.defn(name=ActivityName.send_task_notice)
+    async def send_task_notice(self, notice: TaskNotice) -> SendReport:
+        outgoing = await asyncio.to_thread(self._task_messages, notice)
+        return await self._deliver_all(outgoing)
+
+    @activity.defn(name=ActivityName.send_plan_notice)
+    async def send_plan_notice(self, notice: PlanNotice) -> SendReport:
+        outgoing = await asyncio.to_thread(self._plan_messages, notice)
+        return await self._deliver_all(outgoing)
+
+    # --- building --------------------------------------------------------------------------
+
+    def _task_messages(self, notice: TaskNotice) -> list[Outgoing]:
+        organisation, zone, default_locale = self._organisation()
+        task = notice.task
+        people = self._people(list({*notice.to, *task.assignees, *task.attendees}))
+        portfolio = self._names(Portfolio, [task.portfolio]).get(task.portfolio, task.portfolio)
+        indicators = self._names(Indicator, list(task.indicators))
+        facts = TaskFacts(
+            id=task.id,
+            title=task.title,
+            kind=task.kind.value,
+            portfolio=task.portfolio,
+            portfolio_name=portfolio,
+            due=task.due,
+            shifted_from=task.shifted_from,
+            location=task.location,
+            duration=task.duration,
+            description=task.description,
+            assignee_names=tuple(people[p].name for p in task.assignees if p in people),
+            indicator_names=tuple(indicators.get(i, i) for i in task.indicators),
+        )
+        message = MessageType(notice.message)
+        calendar = None
+        if message in CALENDAR_METHODS:
+            calendar = self._invitation(
+                task, people, zone, CALENDAR_METHODS[message], notice.sequence
+            )
+        links = {"view": f"{self.config.app_url}/tasks/{task.id}"}
+        result = []
+        for person_id in notice.to:
+            person = people.get(person_id)
+            if person is None or not person.active:
+                continue
+            recipient = Recipient(
+                person.id, person.name, person.email, person.locale or default_locale
+            )
+            context = task_context(
+                facts,
+                recipient,
+                zone,
+                organisation,
+                links,
+                change=notice.change,
+                overdue_days=notice.overdue_days,
+            )
+            result.append(
+                Outgoing(
+                    key=f"{notice.key}|{person.id}",
+                    message=message,
+                    person=person,
+                    locale=recipient.locale,
+                    context=context,
+                    task_id=task.id,
+                    cycle_id=f"{task.portfolio}/{task.year}",
+                    scheduled_at=notice.scheduled_at,
+                    calendar=calendar,
+                )
+            )
+        return result
+
+    def _invitation(
+        self,
+        task: DomainTask,
+        people: dict[str, Person],
+        zone: ZoneInfo,
+        method: str,
+        sequence: int,
+    ) -> bytes:
+        attendees = [(people[p].name, people[p].email) for p in task.people if p in people]
+        calendar = invitation_calendar(
+            uid=task_uid(task),
+            method=method,
+            sequence=sequence,
+            title=task.title,
+            start=task.due,
+            end=task.due + task_length(task),
+            zone=zone,
+            organiser=(self.config.sender_name, self.config.sender_email),
+            attendees=attendees,
+            stamp=datetime.now(UTC),
+            location=task.location,
+            description=task.description,
+        )
+        return calendar.to_ical()
+
+    def _plan_messages(self, notice: PlanNotice) -> list[Outgoing]:
+        organisation, zone, default_locale = self._organisation()
+        facts = dict(notice.facts)
+        approver = facts.pop("approved_by", None)
+        people = self._people([*notice.to, *([approver] if approver else [])])
+        portfolio = self._names(Portfolio, [notice.portfolio]).get(
+            notice.portfolio, notice.portfolio
+        )
+        with self.sessions() as session:
+            tasks = session.exec(
+                select(Task).where(Task.cycle_id == f"{notice.portfolio}/{notice.year}")
+            ).all()
+        result = []
+        for person_id in notice.to:
+            person = people.get(person_id)
+            if person is None or not person.active:
+                continue
+            locale = person.locale or default_locale
+            plan = {
+                "portfolio": notice.portfolio,
+                "portfolio_name": portfolio,
+                "year": facts.get("year", notice.year),
+                "items": facts.get("items", 0),
+                "occurrences": len(tasks),
+                "carried_over": facts.get("carried_over", 0),
+                "approve_by_text": formatting.day(
+                    _deadline(facts, notice.scheduled_at), zone, locale
+                ),
+                "approved_by": people[approver].name if approver in people else approver,
+            }
+            context = plan_context(
+                Recipient(person.id, person.name, person.email, locale),
+                organisation,
+                plan,
+                {"view": f"{self.config.app_url}/cycles/{notice.portfolio}/{notice.year}"},
+                indicators=facts.get("indicators", []),
+                score=self._score(notice),
+            )
+            result.append(
+                Outgoing(
+                    key=f"{notice.key}|{person.id}",
+                    message=MessageType(notice.message),
+                    person=person,
+                    locale=locale,
+                    context=context,
+                    task_id=None,
+                    cycle_id=f"{notice.portfolio}/{notice.year}",
+                    scheduled_at=notice.scheduled_at,
+                )
+            )
+        return result
+
+    def _score(self, notice: PlanNotice) -> dict[str, Any]:
+        from store.tables import Cycle
+
+        with self.sessions() as session:
+            cycle = session.get(Cycle, f"{notice.portfolio}/{notice.year}")
+        card = (cycle.scorecard if cycle else None) or {}
+        tasks = card.get("tasks", {})
+        labels = {
+            "on_track": "en bonne voie",
+            "at_risk": "à surveiller",
+            "off_track": "en retard sur la cible",
+            "no_data": "sans valeur",
+        }
+        return {
+            "done_on_time": tasks.get("done_on_time", 0),
+            "done_late": tasks.get("done_late", 0),
+            "missed": tasks.get("missed", 0),
+            "indicators": [
+                {
+                    "name": row["name"],
+                    "value_text": _number(row.get("value")),
+                    "target_text": _number(row.get("target")),
+                    "status_text": labels.get(row["status"], row["status"]),
+                }
+                for row in card.get("indicators", [])
+            ],
+        }
+
+    # --- delivery --------------------------------------------------------------------------
+
+    async def _deliver_all(self, outgoing: list[Outgoing]) -> SendReport:
+        report = SendReport()
+        temporary: list[str] = []
+        for message in outgoing:
+            outcome = await self._deliver(message)
+            if outcome == "sent":
+                report.sent += 1
+            elif outcome == "skipped":
+                report.skipped += 1
+            elif outcome == "failed":
+                report.failed += 1
+            else:
+                temporary.append(outcome)
+        if temporary:
+            # Retried by Temporal with backoff; messages already sent are skipped next time.
+            raise ApplicationError("temporary delivery failure: " + "; ".join(temporary))
+        return report
+
+    async def _deliver(self, message: Outgoing) -> str:
+        row = await asyncio.to_thread(self._claim, message)
+        if row is None:
+            return "skipped"
+        rendered = render(
+            message.message, message.locale, message.context, self.config.templates_dir
+        )
+        email = build_email(
+            rendered,
+            sender=(self.config.sender_name, self.config.sender_email),
+            recipient=(message.person.name, message.person.email),
+            message_id_value=row.message_id,
+            date=datetime.now(UTC),
+            calendar=message.calendar,
+            calendar_method=CALENDAR_METHODS.get(message.message),
+        )
+        try:
+            await self.mailer.send(email)
+        except DeliveryError as error:
+            await asyncio.to_thread(
+                self._record,
+                message.key,
+                rendered.subject,
+                "failed" if error.permanent else "pending",
+                str(error),
+            )
+            return "failed" if error.permanent else f"{message.person.email}: {error}"
+        await asyncio.to_thread(self._record, message.key, rendered.subject, "sent", None)
+        return "sent"
+
+    def _claim(self, message: Outgoing) -> Notification | None:
+        """Write the outbox row before sending; None when this message was already handled."""
+        with self.sessions() as session:
+            row = session.exec(select(Notification).where(Notification.key == message.key)).first()
+            if row is not None and row.status in ("sent", "failed"):
+                return None
+            if row is None:
+                row = Notification(
+                    key=message.key,
+                    type=message.message.value,
+                    task_id=message.task_id,
+                    cycle_id=message.cycle_id,
+                    person_id=message.person.id,
+                    email=message.person.email,
+                    message_id=message_id(message.key, self.config.message_domain),
+                    scheduled_at=message.scheduled_at,
+                    created_at=datetime.now(UTC),
+                )
+                session.add(row)
+                try:
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()
+                    return self._claim(message)
+            return row
+
+    def _record(self, key: str, subject: str, status: str, error: str | None) -> None:
+        with self.sessions() as session:
+            row = session.exec(select(Notification).where(Notification.key == key)).one()
+            row.attempts += 1
+            row.subject = subject
+            row.status = status
+            row.last_error = error
+            if status == "sent":
+                row.sent_at = datetime.now(UTC)
+            session.add(row)
+            session.commit()
+
+
+def _deadline(facts: dict[str, Any], fallback: datetime) -> datetime:
+    text = facts.get("deadline")
+    return datetime.fromisoformat(text) if isinstance(text, str) else fallback
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{value:g}".replace(".", ",")

@@ -1,0 +1,32 @@
+"""The one activity builder, used by the worker and the tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from activities.digest import DigestActivities
+from activities.notify import NotificationActivities, NotificationConfig
+from activities.store import StoreActivities
+from notifications.smtp import Mailer
+from store.database import SessionFactory
+
+
+def build_activities(
+    sessions: SessionFactory, mailer: Mailer, config: NotificationConfig
+) -> list[Callable[..., Any]]:
+    store = StoreActivities(sessions)
+    notify = NotificationActivities(sessions, mailer, config)
+    digest = DigestActivities(sessions, notify)
+    return [
+        store.project_cycle,
+        store.project_tasks,
+        store.record_values,
+        store.evaluation_facts,
+        store.save_scorecard,
+        store.save_review,
+        store.save_draft,
+        notify.send_task_notice,
+        notify.send_plan_notice,
+        digest.send_digests,
+    ]

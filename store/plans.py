@@ -1,0 +1,106 @@
+"""Saving a plan file: the organisation, people, portfolios, indicators and plan versions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from domain.documents import as_data, single_plan
+from domain.model import PlanFile, YearPlan
+from store.tables import Indicator, Organisation, Person, PlanVersion, Portfolio
+
+
+def document_digest(document: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+def save_organisation(session: Session, document: PlanFile) -> None:
+    """Upsert the organisation and everything it defines; people not listed are kept."""
+    organisation = session.get(Organisation, 1) or Organisation(id=1, name="")
+    organisation.name = document.organisation.name
+    organisation.timezone = document.organisation.timezone
+    organisation.locale = document.organisation.locale.value
+    organisation.document = {
+        "organisation": document.organisation.model_dump(mode="json"),
+        "reminders": document.reminders.model_dump(mode="json", exclude_unset=True),
+    }
+    organisation.updated_at = datetime.now(UTC)
+    session.add(organisation)
+    for person in document.people:
+        stored = session.get(Person, person.id) or Person(
+            id=person.id, name=person.name, email=person.email, role=person.role.value
+        )
+        stored.name, stored.email, stored.role = person.name, person.email, person.role.value
+        stored.locale = person.locale.value if person.locale else None
+        stored.digest_only = person.digest_only
+        stored.active = True
+        session.add(stored)
+    for folio in document.portfolios:
+        stored_folio = session.get(Portfolio, folio.id) or Portfolio(id=folio.id, name=folio.name)
+        stored_folio.name, stored_folio.owner_id = folio.name, folio.owner
+        stored_folio.buyers = list(folio.buyers)
+        session.add(stored_folio)
+    for indicator in document.indicators:
+        stored_indicator = session.get(Indicator, indicator.id) or Indicator(
+            id=indicator.id,
+            name=indicator.name,
+            unit=indicator.unit.value,
+            direction=indicator.direction.value,
+        )
+        stored_indicator.name = indicator.name
+        stored_indicator.unit = indicator.unit.value
+        stored_indicator.direction = indicator.direction.value
+        stored_indicator.baseline = indicator.baseline
+        stored_indicator.target = indicator.target
+        stored_indicator.floor = indicator.floor
+        stored_indicator.portfolios = list(indicator.portfolios)
+        stored_indicator.source = indicator.source
+        session.add(stored_indicator)
+
+
+def latest_version(session: Session, portfolio: str, year: int) -> PlanVersion | None:
+    return session.exec(
+        select(PlanVersion)
+        .where(PlanVersion.portfolio == portfolio, PlanVersion.year == year)
+        .order_by(col(PlanVersion.version).desc())
+    ).first()
+
+
+def save_plan_version(
+    session: Session,
+    document: PlanFile,
+    plan: YearPlan,
+    created_by: str | None,
+    origin: str = "import",
+) -> tuple[PlanVersion, bool]:
+    """Store `plan` as a new draft version unless it equals the latest; (version, created)."""
+    data = as_data(single_plan(document, plan))
+    digest = document_digest(data)
+    latest = latest_version(session, plan.portfolio, plan.year)
+    if latest is not None and latest.digest == digest:
+        return latest, False
+    number = (
+        session.exec(
+            select(func.max(PlanVersion.version)).where(
+                PlanVersion.portfolio == plan.portfolio, PlanVersion.year == plan.year
+            )
+        ).one()
+        or 0
+    ) + 1
+    version = PlanVersion(
+        portfolio=plan.portfolio,
+        year=plan.year,
+        version=number,
+        status="draft",
+        origin=origin,
+        document=data,
+        digest=digest,
+        created_by=created_by,
+        created_at=datetime.now(UTC),
+    )
+    session.add(version)
+    return version, True

@@ -1,0 +1,73 @@
+"""Helpers for engine tests: a recording mailer, a store with a plan, a worker."""
+
+from __future__ import annotations
+
+import sysconfig
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from email.message import EmailMessage
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.notify import NotificationConfig
+from activities.registry import build_activities
+from domain.model import PlanFile
+from notifications.smtp import DeliveryError
+from store.database import SessionFactory, make_engine, migrate
+from store.plans import save_organisation, save_plan_version
+from workflows.registry import WORKFLOW_RUNNER, WORKFLOWS
+
+SCRIPTS = Path(sysconfig.get_path("scripts"))
+
+
+class RecordingMailer:
+    """Keeps every message instead of sending it; can refuse for a while."""
+
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+        self.refuse_next = 0
+        self.permanent = False
+
+    async def send(self, message: EmailMessage) -> None:
+        if self.refuse_next > 0:
+            self.refuse_next -= 1
+            raise DeliveryError(
+                "451 try again later" if not self.permanent else "550 no such user",
+                permanent=self.permanent,
+            )
+        self.sent.append(message)
+
+
+def store_with(document: PlanFile, folder: Path) -> SessionFactory:
+    engine = make_engine(f"sqlite:///{folder / 'boucle.db'}")
+    migrate(engine)
+    sessions = SessionFactory(engine)
+    with sessions() as session:
+        save_organisation(session, document)
+        for plan in document.plans:
+            save_plan_version(session, document, plan, created_by="test")
+        session.commit()
+    return sessions
+
+
+@asynccontextmanager
+async def running_worker(
+    client: Client, sessions: SessionFactory, mailer: RecordingMailer
+) -> AsyncIterator[str]:
+    """A worker on a fresh task queue; yields the queue's name."""
+    queue = f"boucle-test-{uuid.uuid4().hex[:8]}"
+    activities = build_activities(sessions, mailer, NotificationConfig())
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        async with Worker(
+            client,
+            task_queue=queue,
+            workflows=WORKFLOWS,
+            activities=activities,
+            activity_executor=executor,
+            workflow_runner=WORKFLOW_RUNNER,
+        ):
+            yield queue

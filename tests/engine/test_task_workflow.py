@@ -1,0 +1,160 @@
+"""A TaskWorkflow sends exactly the timeline domain/ computes, on the time-skipping server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.calendar import cycle_holidays
+from domain.calendar import WorkingCalendar
+from domain.tasks import plan_tasks
+from domain.timeline import task_timeline
+from store.tables import Notification
+from tests.engine.support import SCRIPTS, RecordingMailer, running_worker, store_with
+from tests.plans import plan_with
+from workflows.task import TaskWorkflow
+from workflows.types import (
+    CompleteRequest,
+    RescheduleRequest,
+    TaskInput,
+    TaskStatus,
+    task_workflow_id,
+)
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(SCRIPTS / "temporal-test-server"),
+    ) as environment:
+        yield environment
+
+
+def one_task(items: str):
+    document = plan_with(items)
+    (task,) = plan_tasks(document, document.plans[0])
+    return document, task
+
+
+def task_input(document, task, start: datetime) -> TaskInput:
+    return TaskInput(
+        task=task,
+        organisation=document.organisation,
+        holidays=cycle_holidays(document.organisation, task.year),
+        officers=document.officers,
+        assignable=("resto", "nett", "qdd"),
+        execution_start=start,
+        closes_at=task.due + timedelta(days=30),
+    )
+
+
+def sent_keys(sessions) -> list[tuple[str, str, str]]:
+    with sessions() as session:
+        rows = session.exec(select(Notification).order_by(Notification.id)).all()
+    return [
+        (row.type, row.person_id, row.scheduled_at.isoformat())
+        for row in rows
+        if row.status == "sent"
+    ]
+
+
+def expected_keys(document, task, start, done_at=None) -> list[tuple[str, str, str]]:
+    calendar = WorkingCalendar.of(document.organisation)
+    return [
+        (notice.type.value, person, notice.at.astimezone(UTC).isoformat())
+        for notice in task_timeline(task, calendar, document.officers, start)
+        if done_at is None or notice.at <= done_at
+        for person in notice.to
+    ]
+
+
+async def test_missed_task_sends_every_reminder_overdue_notice_and_escalation(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    document, task = one_task("""
+        - {id: pub, kind: action, title: Publier le marché bio, assignees: [resto],
+           due: "2027-02-15", reminders: {before: [P14D, P3D]}}
+    """)
+    sessions = store_with(document, tmp_path)
+    mailer = RecordingMailer()
+    start = datetime(2027, 1, 4, 8, tzinfo=UTC)
+    async with running_worker(env.client, sessions, mailer) as queue:
+        await env.sleep(start - await env.get_current_time())
+        handle = await env.client.start_workflow(
+            TaskWorkflow.run,
+            task_input(document, task, start),
+            id=task_workflow_id(task.id),
+            task_queue=queue,
+        )
+        outcome = await handle.result()
+    assert outcome.status == TaskStatus.open
+    assert sent_keys(sessions) == expected_keys(document, task, start)
+    subjects = [message["Subject"] for message in mailer.sent]
+    assert subjects[0] == "Rappel : Publier le marché bio — lundi 15 février 2027"
+    assert subjects[-1].startswith("Escalade : Publier le marché bio")
+    assert mailer.sent[-1]["To"].addresses[0].username == "claire.martin"
+
+
+async def test_completion_stops_reminders_and_reschedule_moves_them(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    document, task = one_task("""
+        - {id: pub, kind: action, title: Publier, assignees: [resto], due: "2027-02-15"}
+    """)
+    sessions = store_with(document, tmp_path)
+    mailer = RecordingMailer()
+    start = datetime(2027, 1, 4, 8, tzinfo=UTC)
+    async with running_worker(env.client, sessions, mailer) as queue:
+        await env.sleep(start - await env.get_current_time())
+        handle = await env.client.start_workflow(
+            TaskWorkflow.run,
+            task_input(document, task, start),
+            id=task_workflow_id(task.id),
+            task_queue=queue,
+        )
+        # 9 February: the P7D reminder (8 Feb) is out, the P1D one (12 Feb) is not yet.
+        await env.sleep(datetime(2027, 2, 9, 12, tzinfo=UTC) - await env.get_current_time())
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(
+                TaskWorkflow.reschedule,
+                RescheduleRequest(by="qdd", due=datetime(2027, 3, 29, 15, tzinfo=UTC)),
+            )  # Easter Monday
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(
+                TaskWorkflow.reschedule,
+                RescheduleRequest(by="resto", due=datetime(2027, 3, 1, 16, tzinfo=UTC)),
+            )  # not the officer
+        view = await handle.execute_update(
+            TaskWorkflow.reschedule,
+            RescheduleRequest(
+                by="qdd", due=datetime(2027, 3, 1, 16, tzinfo=UTC), reason="marché décalé"
+            ),
+        )
+        assert view.sequence == 1
+        await env.sleep(datetime(2027, 2, 26, 12, tzinfo=UTC) - await env.get_current_time())
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(TaskWorkflow.complete, CompleteRequest(by="nett"))
+        done = await handle.execute_update(
+            TaskWorkflow.complete,
+            CompleteRequest(by="resto", comment="publié", evidence_url="https://example.org/avis"),
+        )
+        assert done.status == TaskStatus.done
+        outcome = await handle.result()
+    assert outcome.status == TaskStatus.done
+    sent = sent_keys(sessions)
+    # Both reminders moved with the task (1 March − 7 days; − 1 day is a Sunday → Friday),
+    # and nothing was due, overdue or escalated once it was done on 26 February.
+    assert [(kind, at) for kind, _, at in sent if kind == "reminder"] == [
+        ("reminder", "2027-02-08T08:00:00+00:00"),
+        ("reminder", "2027-02-22T08:00:00+00:00"),
+        ("reminder", "2027-02-26T08:00:00+00:00"),
+    ]
+    assert [kind for kind, _, _ in sent] == ["reminder", "task_updated", "reminder", "reminder"]

@@ -1,0 +1,34 @@
+"""DigestWorkflow: the weekly digest, one run per week (its id carries the week)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.task import STORE_RETRY
+    from workflows.types import ActivityName, SendReport
+
+
+class DigestInput(BaseModel):
+    week: str  # ISO week, e.g. 2027-W14
+    fired_at: str
+
+
+def digest_workflow_id(week: str) -> str:
+    return f"digest:{week}"
+
+
+@workflow.defn
+class DigestWorkflow:
+    @workflow.run
+    async def run(self, input: DigestInput) -> SendReport:
+        return await workflow.execute_activity(
+            ActivityName.send_digests,
+            input.week,
+            result_type=SendReport,
+            start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=STORE_RETRY,
+        )

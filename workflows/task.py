@@ -1,0 +1,359 @@
+"""TaskWorkflow: one plan occurrence, sending exactly the timeline domain/ computes for it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.calendar import WorkingCalendar
+    from domain.scorecard import TaskOutcome
+    from domain.tasks import Task
+    from domain.timeline import Notice, NoticeType, task_timeline
+    from workflows.types import (
+        ActivityName,
+        CancelRequest,
+        CompleteRequest,
+        ReassignRequest,
+        Refusal,
+        RescheduleRequest,
+        SendReport,
+        TaskInput,
+        TaskNotice,
+        TaskRow,
+        TaskState,
+        TaskStatus,
+        TaskView,
+        ValuesRecord,
+        ValuesRequest,
+    )
+
+SEND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+)
+STORE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+)
+
+
+def refuse(kind: Refusal, message: str) -> ApplicationError:
+    return ApplicationError(message, type=kind.value, non_retryable=True)
+
+
+@workflow.defn
+class TaskWorkflow:
+    """Sends a task's reminders on time until it is done, cancelled or closed."""
+
+    @workflow.init
+    def __init__(self, input: TaskInput) -> None:
+        self.input = input
+        self.state = input.state or TaskState(task=input.task)
+        self.calendar = WorkingCalendar.of(input.organisation, input.holidays)
+        self.changed = False
+        self.skip_before: datetime | None = None
+
+    @property
+    def task(self) -> Task:
+        return self.state.task
+
+    @workflow.run
+    async def run(self, input: TaskInput) -> TaskOutcome:
+        if input.state is None:
+            await self._project()
+        while self.state.status == TaskStatus.open:
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(input.model_copy(update={"state": self.state}))
+            if self.skip_before is not None:
+                self._skip_past(self.skip_before)
+                self.skip_before = None
+            pending = self._pending()
+            now = workflow.now()
+            target = pending[0].at if pending else input.closes_at
+            if target > now:
+                self.changed = False
+                try:
+                    await workflow.wait_condition(
+                        lambda: self.changed or self.state.status != TaskStatus.open,
+                        timeout=target - now,
+                    )
+                except TimeoutError:
+                    if not pending:
+                        break  # closed: nobody completed it
+                continue
+            if not pending:
+                break
+            await self._send_notice(pending[0])
+            self.state.handled.append(pending[0].key)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return TaskOutcome(
+            task=self.task.id,
+            kind=self.task.kind.value,
+            due=self.task.due,
+            status=self.state.status.value,
+            done_at=self.state.done_at,
+        )
+
+    # --- timeline --------------------------------------------------------------------------
+
+    def _timeline(self) -> list[Notice]:
+        return task_timeline(
+            self.task, self.calendar, self.input.officers, self.input.execution_start
+        )
+
+    def _pending(self) -> list[Notice]:
+        handled = set(self.state.handled)
+        return [notice for notice in self._timeline() if notice.key not in handled]
+
+    def _skip_past(self, moment: datetime) -> None:
+        """After a change, notices whose new time has passed are not sent late in a burst."""
+        for notice in self._pending():
+            if notice.at < moment:
+                self.state.handled.append(notice.key)
+
+    async def _send_notice(self, notice: Notice) -> None:
+        due_day = self.task.due.astimezone(self.calendar.zone).date()
+        late = (notice.at.astimezone(self.calendar.zone).date() - due_day).days
+        await self._send(
+            TaskNotice(
+                key=notice.key,
+                message=notice.type.value,
+                task=self.task,
+                to=notice.to,
+                scheduled_at=notice.at,
+                sequence=self.state.sequence,
+                overdue_days=max(late, 0)
+                if notice.type in (NoticeType.overdue, NoticeType.escalation)
+                else 0,
+            )
+        )
+
+    async def _send(self, notice: TaskNotice) -> SendReport:
+        return await workflow.execute_activity(
+            ActivityName.send_task_notice,
+            notice,
+            result_type=SendReport,
+            start_to_close_timeout=timedelta(minutes=2),
+            retry_policy=SEND_RETRY,
+        )
+
+    async def _project(self) -> None:
+        row = TaskRow(
+            task=self.task,
+            cycle_id=f"{self.task.portfolio}/{self.task.year}",
+            status=self.state.status,
+            done_at=self.state.done_at,
+            done_by=self.state.done_by,
+            comment=self.state.comment,
+            evidence_url=self.state.evidence_url,
+            sequence=self.state.sequence,
+        )
+        await workflow.execute_activity(
+            ActivityName.project_tasks,
+            [row],
+            start_to_close_timeout=timedelta(minutes=1),
+            retry_policy=STORE_RETRY,
+        )
+
+    async def _tell(self, message: str, to: tuple[str, ...], change: str | None) -> None:
+        if not to:
+            return
+        now = workflow.now()
+        key = f"{self.task.id}|{message}|{self.state.sequence}|{now.isoformat()}"
+        await self._send(
+            TaskNotice(
+                key=key,
+                message=message,
+                task=self.task,
+                to=to,
+                scheduled_at=now,
+                sequence=self.state.sequence,
+                change=change,
+            )
+        )
+
+    # --- queries ---------------------------------------------------------------------------
+
+    @workflow.query
+    def view(self) -> TaskView:
+        pending = self._pending() if self.state.status == TaskStatus.open else []
+        return TaskView(
+            id=self.task.id,
+            status=self.state.status,
+            due=self.task.due,
+            assignees=self.task.assignees,
+            done_at=self.state.done_at,
+            done_by=self.state.done_by,
+            values=self.state.values,
+            sequence=self.state.sequence,
+            next_notice=pending[0].at if pending else None,
+            sent=len(self.state.handled),
+        )
+
+    # --- updates: what people do -----------------------------------------------------------
+
+    def _require_open(self) -> None:
+        if self.state.status != TaskStatus.open:
+            raise refuse(Refusal.conflict, f"task is already {self.state.status.value}")
+
+    def _require_officer(self, by: str) -> None:
+        if by not in self.input.officers:
+            raise refuse(Refusal.forbidden, "only the Quality & SD officer may do this")
+
+    @workflow.update
+    async def complete(self, request: CompleteRequest) -> TaskView:
+        self._finish(request.by, request.comment, request.evidence_url)
+        await self._project()
+        return self.view()
+
+    @complete.validator
+    def _validate_complete(self, request: CompleteRequest) -> None:
+        self._require_open()
+        if request.by not in self.task.assignees and request.by not in self.input.officers:
+            raise refuse(Refusal.forbidden, "only an assignee or the officer may complete it")
+        missing = [i for i in self.task.indicators if i not in self.state.values]
+        if missing and request.by not in self.input.officers:
+            raise refuse(Refusal.conflict, "indicator values are missing: " + ", ".join(missing))
+
+    def _finish(self, by: str, comment: str | None, evidence: str | None) -> None:
+        self.state.status = TaskStatus.done
+        self.state.done_at = workflow.now()
+        self.state.done_by = by
+        self.state.comment = comment
+        self.state.evidence_url = evidence
+
+    @workflow.update
+    async def submit_values(self, request: ValuesRequest) -> TaskView:
+        await workflow.execute_activity(
+            ActivityName.record_values,
+            ValuesRecord(
+                portfolio=self.task.portfolio,
+                period=self.task.id,
+                task_id=self.task.id,
+                author=request.by,
+                values=request.values,
+                comment=request.comment,
+                recorded_at=workflow.now(),
+            ),
+            start_to_close_timeout=timedelta(minutes=1),
+            retry_policy=STORE_RETRY,
+        )
+        self.state.values.update(request.values)
+        if all(indicator in self.state.values for indicator in self.task.indicators):
+            self._finish(request.by, request.comment, None)
+        await self._project()
+        return self.view()
+
+    @submit_values.validator
+    def _validate_values(self, request: ValuesRequest) -> None:
+        self._require_open()
+        if request.by not in self.task.assignees and request.by not in self.input.officers:
+            raise refuse(Refusal.forbidden, "only an assignee or the officer may submit values")
+        unknown = [i for i in request.values if i not in self.task.indicators]
+        if unknown or not request.values:
+            raise refuse(
+                Refusal.invalid,
+                "this checkpoint collects "
+                + ", ".join(self.task.indicators)
+                + "; got "
+                + ", ".join(unknown),
+            )
+
+    @workflow.update
+    async def reschedule(self, request: RescheduleRequest) -> TaskView:
+        await self._apply_reschedule(request.due, request.reason)
+        return self.view()
+
+    @reschedule.validator
+    def _validate_reschedule(self, request: RescheduleRequest) -> None:
+        self._require_open()
+        self._require_officer(request.by)
+        if request.due.tzinfo is None:
+            raise refuse(Refusal.invalid, "the new due time needs a UTC offset")
+        if request.due <= workflow.now():
+            raise refuse(Refusal.invalid, "the new due time is in the past")
+        day = request.due.astimezone(self.calendar.zone).date()
+        if not self.calendar.is_working_day(day):
+            name = self.calendar.holiday_name(day) or "non-working day"
+            raise refuse(Refusal.invalid, f"{day.isoformat()} is not a working day ({name})")
+
+    async def _apply_reschedule(self, due: datetime, reason: str | None) -> None:
+        self.state.task = self.task.model_copy(update={"due": due})
+        self.state.sequence += 1
+        self.skip_before = workflow.now()
+        self.changed = True
+        message = "invitation_updated" if self.task.is_event else "task_updated"
+        await self._tell(
+            message, self.task.people if self.task.is_event else self.task.assignees, reason
+        )
+        await self._project()
+
+    @workflow.update
+    async def reassign(self, request: ReassignRequest) -> TaskView:
+        await self._apply_reassign(tuple(request.assignees), request.reason)
+        return self.view()
+
+    @reassign.validator
+    def _validate_reassign(self, request: ReassignRequest) -> None:
+        self._require_open()
+        self._require_officer(request.by)
+        unknown = [p for p in request.assignees if p not in self.input.assignable]
+        if unknown or not request.assignees:
+            raise refuse(
+                Refusal.invalid,
+                "assignees must be buyers or officers: " + ", ".join(unknown or ["(none given)"]),
+            )
+
+    async def _apply_reassign(self, assignees: tuple[str, ...], reason: str | None) -> None:
+        before = set(self.task.people)
+        self.state.task = self.task.model_copy(update={"assignees": assignees})
+        self.state.sequence += 1
+        self.changed = True
+        added = tuple(p for p in self.task.people if p not in before)
+        removed = tuple(p for p in before if p not in self.task.people)
+        if self.task.is_event:
+            await self._tell("invitation", added, reason)
+            await self._tell(
+                "invitation_updated", tuple(p for p in self.task.people if p not in added), reason
+            )
+            await self._tell("invitation_cancelled", removed, reason)
+        else:
+            await self._tell("task_assigned", added, reason)
+            await self._tell("task_cancelled", removed, reason)
+        await self._project()
+
+    @workflow.update
+    async def cancel(self, request: CancelRequest) -> TaskView:
+        await self._apply_cancel(request.reason)
+        return self.view()
+
+    @cancel.validator
+    def _validate_cancel(self, request: CancelRequest) -> None:
+        self._require_open()
+        self._require_officer(request.by)
+
+    async def _apply_cancel(self, reason: str | None) -> None:
+        self.state.status = TaskStatus.cancelled
+        self.state.sequence += 1
+        if self.task.is_event:
+            await self._tell("invitation_cancelled", self.task.people, reason)
+        else:
+            await self._tell("task_cancelled", self.task.assignees, reason)
+        await self._project()
+
+    # --- signals from the cycle (already validated there) ----------------------------------
+
+    @workflow.signal
+    async def cycle_cancel(self, request: CancelRequest) -> None:
+        if self.state.status == TaskStatus.open:
+            await self._apply_cancel(request.reason)
+
+    @workflow.signal
+    async def cycle_reassign(self, request: ReassignRequest) -> None:
+        if self.state.status == TaskStatus.open:
+            await self._apply_reassign(tuple(request.assignees), request.reason)

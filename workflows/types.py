@@ -1,0 +1,279 @@
+"""Payloads shared by workflows and activities (pydantic, through the pydantic converter)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from domain.model import Organisation, PlanFile, PlanItem
+from domain.next_year import Review
+from domain.scorecard import IndicatorValuePoint, Scorecard, TaskOutcome
+from domain.tasks import Task
+
+TASK_QUEUE = "boucle"
+
+
+class Phase(StrEnum):
+    planning = "planning"
+    executing = "executing"
+    evaluating = "evaluating"
+    improving = "improving"
+    closed = "closed"
+
+
+class TaskStatus(StrEnum):
+    open = "open"
+    done = "done"
+    cancelled = "cancelled"
+
+
+def cycle_workflow_id(portfolio: str, year: int) -> str:
+    return f"cycle:{portfolio}:{year}"
+
+
+def task_workflow_id(task_id: str) -> str:
+    return f"task:{task_id}"
+
+
+# --- task workflow -----------------------------------------------------------------------
+
+
+class TaskInput(BaseModel):
+    task: Task
+    organisation: Organisation
+    holidays: dict[str, str]  # ISO date → name: fixed for the life of the workflow
+    officers: tuple[str, ...]
+    assignable: tuple[str, ...]  # people who may be assigned (buyers and officers)
+    execution_start: datetime
+    closes_at: datetime
+    state: TaskState | None = None
+
+
+class TaskState(BaseModel):
+    task: Task
+    status: TaskStatus = TaskStatus.open
+    handled: list[str] = Field(default_factory=list)  # notice keys sent or skipped
+    done_at: datetime | None = None
+    done_by: str | None = None
+    comment: str | None = None
+    evidence_url: str | None = None
+    values: dict[str, float] = Field(default_factory=dict)
+    sequence: int = 0
+
+
+class CompleteRequest(BaseModel):
+    by: str
+    comment: str | None = None
+    evidence_url: str | None = None
+
+
+class ValuesRequest(BaseModel):
+    by: str
+    values: dict[str, float]
+    comment: str | None = None
+
+
+class RescheduleRequest(BaseModel):
+    by: str
+    due: datetime
+    reason: str | None = None
+
+
+class ReassignRequest(BaseModel):
+    by: str
+    assignees: list[str]
+    reason: str | None = None
+
+
+class CancelRequest(BaseModel):
+    by: str
+    reason: str | None = None
+
+
+class TaskView(BaseModel):
+    id: str
+    status: TaskStatus
+    due: datetime
+    assignees: tuple[str, ...]
+    done_at: datetime | None
+    done_by: str | None
+    values: dict[str, float]
+    sequence: int
+    next_notice: datetime | None
+    sent: int
+
+
+# --- notifications -----------------------------------------------------------------------
+
+
+class TaskNotice(BaseModel):
+    """Ask the notification activity to tell people about a task."""
+
+    key: str
+    message: str  # a notifications.messages.MessageType value
+    task: Task
+    to: tuple[str, ...]
+    scheduled_at: datetime
+    sequence: int = 0
+    change: str | None = None
+    overdue_days: int = 0
+
+
+class PlanNotice(BaseModel):
+    key: str
+    message: str
+    portfolio: str
+    year: int
+    to: tuple[str, ...]
+    scheduled_at: datetime
+    facts: dict[str, Any] = Field(default_factory=dict)
+
+
+class SendReport(BaseModel):
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+# --- projections -------------------------------------------------------------------------
+
+
+class TaskRow(BaseModel):
+    task: Task
+    cycle_id: str
+    status: TaskStatus = TaskStatus.open
+    done_at: datetime | None = None
+    done_by: str | None = None
+    comment: str | None = None
+    evidence_url: str | None = None
+    sequence: int = 0
+
+
+class CycleRow(BaseModel):
+    portfolio: str
+    year: int
+    phase: Phase
+    plan_version: int | None = None
+    submitted_at: datetime | None = None
+    approved_at: datetime | None = None
+    approved_by: str | None = None
+    evaluate_on: datetime | None = None
+
+
+class ValuesRecord(BaseModel):
+    portfolio: str
+    period: str
+    task_id: str | None
+    author: str
+    values: dict[str, float]
+    comment: str | None = None
+    recorded_at: datetime
+
+
+class EvaluationFacts(BaseModel):
+    values: list[IndicatorValuePoint]
+    outcomes: list[TaskOutcome]
+
+
+class DraftRecord(BaseModel):
+    portfolio: str
+    year: int
+    document: dict[str, Any]
+    created_by: str | None = None
+
+
+# --- cycle workflow ----------------------------------------------------------------------
+
+
+class Amendment(BaseModel):
+    """Changes to a running plan; each list may be empty."""
+
+    by: str
+    add: list[PlanItem] = Field(default_factory=list)
+    cancel_items: list[str] = Field(default_factory=list)
+    reassign_items: dict[str, list[str]] = Field(default_factory=dict)
+    reason: str | None = None
+
+
+class ApprovalRequest(BaseModel):
+    by: str
+
+
+class SubmitRequest(BaseModel):
+    by: str
+
+
+class ReviewRequest(BaseModel):
+    by: str
+    lessons: str
+    decisions: list[str] = Field(default_factory=list)
+
+
+class CycleState(BaseModel):
+    opened_at: datetime | None = None
+    submitted_at: datetime | None = None
+    submitted_by: str | None = None
+    approved_at: datetime | None = None
+    approved_by: str | None = None
+    execution_start: datetime | None = None
+    started: list[str] = Field(default_factory=list)
+    handled: list[str] = Field(default_factory=list)
+    cancelled_items: list[str] = Field(default_factory=list)
+    scorecard: Scorecard | None = None
+    review: Review | None = None
+    values_requested_at: datetime | None = None
+    next_plan_version: int | None = None
+
+
+class CycleInput(BaseModel):
+    portfolio: str
+    year: int
+    document: PlanFile  # the organisation and exactly this plan
+    holidays: dict[str, str]  # ISO date → name over the cycle's years (see holiday_table)
+    plan_version: int
+    phase: Phase = Phase.planning
+    state: CycleState = Field(default_factory=CycleState)
+    search_attributes: bool = True  # the time-skipping test server has none
+
+
+class CycleView(BaseModel):
+    portfolio: str
+    year: int
+    phase: Phase
+    plan_version: int
+    submitted_at: datetime | None
+    approved_at: datetime | None
+    approved_by: str | None
+    tasks_started: int
+    tasks_planned: int
+    review_recorded: bool
+
+
+TaskInput.model_rebuild()
+
+
+class ActivityName(StrEnum):
+    """Activities are called by name so workflow modules never import their dependencies."""
+
+    send_task_notice = "send_task_notice"
+    send_plan_notice = "send_plan_notice"
+    send_digests = "send_digests"
+    project_cycle = "project_cycle"
+    project_tasks = "project_tasks"
+    record_values = "record_values"
+    evaluation_facts = "evaluation_facts"
+    save_scorecard = "save_scorecard"
+    save_review = "save_review"
+    save_draft = "save_draft"
+    holiday_table = "holiday_table"
+
+
+class Refusal(StrEnum):
+    """Why an update was refused; the API maps each to an HTTP status."""
+
+    forbidden = "Forbidden"  # 403
+    conflict = "Conflict"  # 409: not possible in the current state
+    invalid = "Invalid"  # 422: the request itself is wrong
