@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from activities.calendar import holiday_table_activity
 from activities.digest import DigestActivities
 from activities.notify import NotificationActivities, NotificationConfig
 from activities.store import StoreActivities
@@ -29,4 +30,5 @@ def build_activities(
         notify.send_task_notice,
         notify.send_plan_notice,
         digest.send_digests,
+        holiday_table_activity,
     ]

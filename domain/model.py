@@ -9,7 +9,16 @@ from functools import cached_property
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from domain.durations import parse_duration
@@ -230,14 +239,44 @@ class Indicator(StrictModel):
     source: str | None = None
 
 
+def _escalation(value: Any) -> Any:
+    return value if value == ESCALATION_OFF else _duration(value)
+
+
+ESCALATION_OFF = "off"
+EscalationText = Annotated[str, BeforeValidator(_escalation)]
+
+
 class ReminderOverride(StrictModel):
-    """Any subset of reminder settings; unset keys inherit from the level above."""
+    """Any subset of reminder settings; unset keys inherit from the level above.
+
+    An explicit null turns a setting off. It is stored as a value ([] or "off") rather than
+    as None, so that the meaning survives serialisation into workflow payloads.
+    """
 
     before: list[DurationText] | None = None
     on_due: bool | None = None
     overdue: list[DurationText] | None = None
-    escalate_after: DurationText | None = None
+    escalate_after: EscalationText | None = None
     send_at: ClockText | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _explicit_nulls_turn_off(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("before", "overdue"):
+                if key in data and data[key] is None:
+                    data[key] = []
+            if "escalate_after" in data and data["escalate_after"] is None:
+                data["escalate_after"] = ESCALATION_OFF
+        return data
+
+    @model_serializer(mode="wrap")
+    def _without_inherited(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Unset keys inherit; written out as null they would read back as "off".
+        data = handler(self)
+        return {key: value for key, value in data.items() if value is not None}
 
 
 class ReminderPolicy(StrictModel):
@@ -257,12 +296,10 @@ class ReminderPolicy(StrictModel):
             value = getattr(override, key)
             if isinstance(value, list):
                 changes[key] = tuple(value)
+            elif value == ESCALATION_OFF and key == "escalate_after":
+                changes[key] = None
             elif value is not None:
                 changes[key] = value
-            elif key in override.model_fields_set and key in ("before", "overdue"):
-                changes[key] = ()  # an explicit null turns the list off
-            elif key in override.model_fields_set and key == "escalate_after":
-                changes[key] = None
         return self.model_copy(update=changes)
 
     @cached_property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -127,13 +128,14 @@ def score_indicator(indicator: Indicator, points: list[IndicatorValuePoint]) -> 
     )
 
 
-def score_tasks(outcomes: list[TaskOutcome]) -> TaskScore:
+def score_tasks(outcomes: list[TaskOutcome], zone: ZoneInfo) -> TaskScore:
+    """Count tasks by outcome; done on time means done by the end of its (local) due day."""
     score = TaskScore(total=len(outcomes))
     for outcome in outcomes:
         if outcome.status == "cancelled":
             score.cancelled += 1
         elif outcome.status == "done" and outcome.done_at is not None:
-            if outcome.done_at <= outcome.due:
+            if outcome.done_at.astimezone(zone).date() <= outcome.due.astimezone(zone).date():
                 score.done_on_time += 1
             else:
                 score.done_late += 1
@@ -161,5 +163,5 @@ def compute_scorecard(
             score_indicator(indicator, by_indicator.get(indicator.id, []))
             for indicator in portfolio_indicators(document, portfolio)
         ],
-        tasks=score_tasks(outcomes),
+        tasks=score_tasks(outcomes, document.organisation.zone),
     )

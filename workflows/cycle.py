@@ -173,7 +173,11 @@ class PortfolioCycleWorkflow:
     async def _planning(self) -> None:
         if self.state.opened_at is None:
             self.state.opened_at = workflow.now()
+        projected_submission = self.state.submitted_at
         while self.state.approved_at is None:
+            if self.state.submitted_at != projected_submission:
+                projected_submission = self.state.submitted_at
+                await self._enter(Phase.planning)
             notices = planning_notices(
                 self.document,
                 self.plan,
@@ -189,21 +193,26 @@ class PortfolioCycleWorkflow:
             notice = pending[0]
             if await self._sleep_until(notice.at):
                 continue
-            if self.state.approved_at is not None:
-                break
             deadline = approval_deadline(self.document, self.plan, self.calendar)
             await self._plan_notice(
                 notice.key, notice.type.value, notice.to, notice.at, deadline=deadline.isoformat()
             )
             self.state.handled.append(notice.key)
+        # Handlers only record the decision; the cycle acts on it here.
+        await self._plan_notice(
+            "approved",
+            "plan_approved",
+            tuple(dict.fromkeys((*self.document.officers, *self._portfolio_people()))),
+            workflow.now(),
+            approved_by=self.state.approved_by,
+        )
         await workflow.wait_condition(workflow.all_handlers_finished)
 
     @workflow.update
-    async def submit(self, request: SubmitRequest) -> CycleView:
+    def submit(self, request: SubmitRequest) -> CycleView:
         self.state.submitted_at = workflow.now()
         self.state.submitted_by = request.by
         self.woken = True
-        await self._enter(Phase.planning)
         return self.view()
 
     @submit.validator
@@ -214,17 +223,10 @@ class PortfolioCycleWorkflow:
             raise refuse(Refusal.forbidden, "only the Quality & SD officer submits the plan")
 
     @workflow.update
-    async def approve(self, request: ApprovalRequest) -> CycleView:
+    def approve(self, request: ApprovalRequest) -> CycleView:
         self.state.approved_at = workflow.now()
         self.state.approved_by = request.by
         self.woken = True
-        await self._plan_notice(
-            "approved",
-            "plan_approved",
-            tuple(dict.fromkeys((*self.document.officers, *self._portfolio_people()))),
-            workflow.now(),
-            approved_by=request.by,
-        )
         return self.view()
 
     @approve.validator
@@ -264,9 +266,8 @@ class PortfolioCycleWorkflow:
 
     async def _executing(self) -> None:
         if self.state.execution_start is None:
-            self.state.execution_start = max(
-                workflow.now(), self.state.approved_at or workflow.now()
-            )
+            approved = self.state.approved_at or workflow.now()
+            self.state.execution_start = approved.replace(microsecond=0)
         evaluate_at = evaluation_start(self.document, self.plan, self.calendar)
         while True:
             await self._start_tasks()
@@ -305,7 +306,12 @@ class PortfolioCycleWorkflow:
         )
         calendar = self.calendar
         assert self.state.execution_start is not None
-        start = max(self.state.execution_start, workflow.now())
+        # The first batch starts when execution did; items added later start now.
+        start = (
+            self.state.execution_start
+            if not self.state.started
+            else workflow.now().replace(microsecond=0)
+        )
         launches = []
         for task in waiting:
             timeline = task_timeline(task, calendar, self.document.officers, start)
@@ -454,6 +460,12 @@ class PortfolioCycleWorkflow:
             )
             reminder += 1
             await self._sleep_until(workflow.now() + REVIEW_REMINDER_EVERY)
+        await workflow.execute_activity(
+            ActivityName.save_review,
+            args=[self.cycle_id, self.state.review],
+            start_to_close_timeout=timedelta(minutes=1),
+            retry_policy=STORE_RETRY,
+        )
         await workflow.wait_condition(workflow.all_handlers_finished)
 
     def _owner(self) -> tuple[str, ...]:
@@ -461,18 +473,12 @@ class PortfolioCycleWorkflow:
         return people[:1] if people else self.document.officers
 
     @workflow.update
-    async def record_review(self, request: ReviewRequest) -> CycleView:
+    def record_review(self, request: ReviewRequest) -> CycleView:
         self.state.review = Review(
             lessons=request.lessons,
             decisions=request.decisions,
             recorded_by=request.by,
             recorded_at=workflow.now(),
-        )
-        await workflow.execute_activity(
-            ActivityName.save_review,
-            args=[self.cycle_id, self.state.review],
-            start_to_close_timeout=timedelta(minutes=1),
-            retry_policy=STORE_RETRY,
         )
         self.woken = True
         return self.view()

@@ -167,3 +167,20 @@ def test_reminders_before_the_cycle_starts_are_not_sent() -> None:
     kinds = [n.type.value for n in task_timeline(task, calendar, document.officers, start)]
     assert kinds[0] == "reminder"  # P1D on 4 January, at the start; P7D was in December
     assert kinds.count("reminder") == 1
+
+
+def test_reminder_overrides_mean_the_same_after_a_json_round_trip() -> None:
+    # Workflows receive plans as JSON: an item that only overrides `before` must keep the
+    # inherited overdue notices, and an explicit null must still turn escalation off.
+    document = plan_with("""
+        - {id: a, kind: action, title: A, assignees: [resto], due: "2027-02-15",
+           reminders: {before: [P14D]}}
+        - {id: b, kind: action, title: B, assignees: [resto], due: "2027-02-15",
+           reminders: {escalate_after: null, overdue: null}}
+    """)
+    again = type(document).model_validate_json(document.model_dump_json())
+    for item, copy in zip(document.plans[0].items, again.plans[0].items, strict=True):
+        assert again.policy_for(copy) == document.policy_for(item)
+    first, second = (again.policy_for(item) for item in again.plans[0].items)
+    assert first.overdue == ("P3D", "P7D") and first.escalate_after == "P10D"
+    assert second.overdue == () and second.escalate_after is None

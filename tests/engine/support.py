@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import sysconfig
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 
-from temporalio.client import Client
+import pytest
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
 from activities.notify import NotificationConfig
@@ -71,3 +73,12 @@ async def running_worker(
             workflow_runner=WORKFLOW_RUNNER,
         ):
             yield queue
+
+
+@contextmanager
+def refused(pattern: str) -> Iterator[None]:
+    """Expect a workflow update to be refused by its validator with a reason matching `pattern`."""
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
+        yield
+    reason = str(caught.value.cause)
+    assert re.search(pattern, reason), reason
