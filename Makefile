@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/boucle simulate examples/demo-plan.yaml
+	$(BIN)/boucle dev
 
 test: install lint
 	$(BIN)/python -m pytest

@@ -71,7 +71,7 @@ class NotificationActivities:
         with self.sessions() as session:
             return {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(ids)))}
 
-    def _names(self, model: type[Portfolio] | type[Indicator], ids: list[str]) -> dict[str, str]:
+    def _names(self, model: Any, ids: list[str]) -> dict[str, str]:
         with self.sessions() as session:
             rows = session.exec(select(model).where(col(model.id).in_(ids))).all()
         return {row.id: row.name for row in rows}

@@ -1,1 +1,1 @@
-"""api."""
+"""Boucle's HTTP API (FastAPI)."""

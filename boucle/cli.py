@@ -98,6 +98,161 @@ def simulate_command(
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+def _settings():  # noqa: ANN202 - imported lazily: plan check and simulate stay fast
+    from boucle.settings import get_settings
+
+    return get_settings()
+
+
+def _sessions():  # noqa: ANN202
+    from store.database import SessionFactory, make_engine, migrate
+
+    settings = _settings()
+    engine = make_engine(settings.database)
+    migrate(engine)
+    return SessionFactory(engine)
+
+
+def _run(coroutine) -> None:  # noqa: ANN001
+    import asyncio
+
+    from temporalio.client import WorkflowUpdateFailedError
+
+    try:
+        asyncio.run(coroutine)
+    except WorkflowUpdateFailedError as error:
+        print(f"refusé : {error.cause}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    except (ConnectionError, RuntimeError) as error:
+        print(f"erreur : {error}", file=sys.stderr)
+        raise typer.Exit(1) from None
+
+
+@plan_app.command("import")
+def plan_import(
+    file: Annotated[Path, typer.Argument(help="Plan file (YAML or JSON).")],
+    by: Annotated[str | None, typer.Option("--as", help="Who imports it.")] = None,
+) -> None:
+    """Store the organisation and plans, and start each plan's cycle in planning."""
+    document = load_or_exit(file)
+
+    async def work() -> None:
+        from boucle.services import import_plans
+        from boucle.temporal import connect
+
+        settings = _settings()
+        client = await connect(settings)
+        for result in await import_plans(
+            document,
+            _sessions(),
+            client,
+            settings.task_queue,
+            by=by,
+            with_search_attributes=settings.search_attributes,
+        ):
+            state = "cycle démarré" if result.cycle_started else "cycle déjà en cours"
+            news = "nouvelle version" if result.new_version else "version inchangée"
+            print(f"{result.portfolio}/{result.year} : v{result.version} ({news}), {state}")
+
+    _run(work())
+
+
+@plan_app.command("submit")
+def plan_submit(
+    portfolio: str, year: int, by: Annotated[str, typer.Option("--as", help="The officer.")]
+) -> None:
+    """Submit a draft plan to the direction."""
+
+    async def work() -> None:
+        from boucle.services import submit_plan
+        from boucle.temporal import connect
+
+        view = await submit_plan(await connect(_settings()), portfolio, year, by)
+        print(f"{portfolio}/{year} : soumis ({view.tasks_planned} occurrences)")
+
+    _run(work())
+
+
+@plan_app.command("approve")
+def plan_approve(
+    portfolio: str, year: int, by: Annotated[str, typer.Option("--as", help="A direction member.")]
+) -> None:
+    """Approve a submitted plan: its cycle starts executing."""
+
+    async def work() -> None:
+        from boucle.services import approve_plan
+        from boucle.temporal import connect
+
+        view = await approve_plan(await connect(_settings()), portfolio, year, by)
+        print(f"{portfolio}/{year} : approuvé par {view.approved_by}")
+
+    _run(work())
+
+
+@token_app.command("create")
+def token_create(
+    person: str, label: Annotated[str | None, typer.Option(help="What it is for.")] = None
+) -> None:
+    """Print a new API token for a person (shown once, stored hashed)."""
+    from boucle.tokens import create_token
+
+    with _sessions()() as session:
+        try:
+            print(create_token(session, person, label))
+        except LookupError as error:
+            print(f"erreur : {error}", file=sys.stderr)
+            raise typer.Exit(2) from None
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run a worker (workflows, activities and the periodic-jobs scheduler)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    async def work() -> None:
+        from boucle.scheduler import build_scheduler
+        from boucle.temporal import build_worker, connect, mailer_for
+
+        settings = _settings()
+        client = await connect(settings)
+        with ThreadPoolExecutor(max_workers=settings.worker_threads) as executor:
+            worker = build_worker(client, settings, _sessions(), mailer_for(settings), executor)
+            if settings.scheduler:
+                build_scheduler(client, settings.task_queue, "Europe/Paris").start()
+            await worker.run()
+
+    asyncio.run(work())
+
+
+@app.command("api")
+def api_command() -> None:
+    """Serve the HTTP API (127.0.0.1 by default; BOUCLE_API_HOST to change)."""
+    import uvicorn
+
+    from api.main import create_app
+
+    settings = _settings()
+    _sessions()  # migrate before serving
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
+
+
+@app.command("dev")
+def dev_command(
+    config: Annotated[Path, typer.Option(help="Dev server settings.")] = Path("temporal-dev.yaml"),
+) -> None:
+    """The whole local stack: Temporal dev server, worker, API, scheduler, mail catcher."""
+    import asyncio
+
+    from boucle.dev import run_dev
+
+    asyncio.run(run_dev(_settings(), config))
+
+
 def main() -> None:
     app()
 

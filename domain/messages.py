@@ -152,6 +152,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "année {value} hors des limites (2000 à 2100)",
         "en": "year {value} out of range (2000 to 2100)",
     },
+    "evaluate_on_range": {
+        "fr": "la date d'évaluation {value} doit tomber dans l'année {year} ou au premier "
+        "trimestre suivant",
+        "en": "the evaluation date {value} must fall in {year} or the first quarter after",
+    },
     "approve_by_late": {
         "fr": "la date d'approbation {value} doit précéder la fin de l'année {year}",
         "en": "the approval date {value} must come before the end of {year}",

@@ -350,6 +350,7 @@ class YearPlan(StrictModel):
     portfolio: Identifier
     year: int
     approve_by: WallClock | None = None
+    evaluate_on: WallClock | None = None
     objectives: list[Objective] = Field(default_factory=list)
     items: list[PlanItem] = Field(default_factory=list)
 

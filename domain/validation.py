@@ -224,6 +224,12 @@ def validate_source(source: Source) -> tuple[PlanFile | None, list[PlanError], s
             seen_plans[key] = source.line_of(base)
         if plan.portfolio not in portfolio_index:
             check.add((*base, "portfolio"), "unknown_portfolio", value=plan.portfolio)
+        if plan.evaluate_on and not (
+            date(plan.year, 1, 1) < _as_date(plan.evaluate_on) <= date(plan.year + 1, 3, 31)
+        ):
+            check.add(
+                (*base, "evaluate_on"), "evaluate_on_range", value=plan.evaluate_on, year=plan.year
+            )
         if plan.approve_by and _as_date(plan.approve_by) > date(plan.year, 12, 31):
             check.add(
                 (*base, "approve_by"), "approve_by_late", value=plan.approve_by, year=plan.year

@@ -48,6 +48,7 @@ CYCLE_YEAR = SearchAttributeKey.for_int("CycleYear")
 CYCLE_PHASE = SearchAttributeKey.for_keyword("CyclePhase")
 
 VALUES_WAIT = timedelta(days=14)
+MINIMUM_EXECUTION = timedelta(days=28)
 REVIEW_REMINDER_EVERY = timedelta(days=7)
 TASK_CLOSE_AFTER = timedelta(days=60)
 NOTICE_TIMEOUT = timedelta(minutes=2)
@@ -64,9 +65,10 @@ def search_attributes(portfolio: str, year: int, phase: Phase) -> TypedSearchAtt
 
 
 def evaluation_start(document: PlanFile, plan: YearPlan, calendar: WorkingCalendar) -> datetime:
-    """The evaluation opens on 1 November (next working day), leaving time to plan next year."""
-    day = calendar.next_working_day(date(plan.year, 11, 1))
-    return calendar.local(day, document.policy_for_defaults().send_time)
+    """When the year-end evaluation opens: `evaluate_on`, by default 1 November (working day),
+    leaving time to plan next year."""
+    day = date.fromisoformat(plan.evaluate_on[:10]) if plan.evaluate_on else date(plan.year, 11, 1)
+    return calendar.local(calendar.next_working_day(day), document.policy_for_defaults().send_time)
 
 
 @workflow.defn
@@ -268,7 +270,11 @@ class PortfolioCycleWorkflow:
         if self.state.execution_start is None:
             approved = self.state.approved_at or workflow.now()
             self.state.execution_start = approved.replace(microsecond=0)
-        evaluate_at = evaluation_start(self.document, self.plan, self.calendar)
+        # A plan approved late still gets a few weeks of execution before its evaluation.
+        evaluate_at = max(
+            evaluation_start(self.document, self.plan, self.calendar),
+            self.state.execution_start + MINIMUM_EXECUTION,
+        )
         while True:
             await self._start_tasks()
             while self.amendments:

@@ -1,0 +1,56 @@
+"""The FastAPI application: one Temporal client and one engine for the app's lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api import errors
+from api.routes import cycles, health, tasks
+from boucle.settings import Settings, get_settings
+from boucle.temporal import connect
+from store.database import SessionFactory, make_engine
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    temporal: Client | None = None,
+    sessions: SessionFactory | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.sessions = sessions or SessionFactory(make_engine(settings.database))
+        app.state.temporal = temporal
+        lock = asyncio.Lock()
+
+        async def connect_temporal() -> Client | None:
+            # Connected lazily so the API starts (and reports health) while Temporal is down.
+            async with lock:
+                if app.state.temporal is None:
+                    try:
+                        app.state.temporal = await asyncio.wait_for(connect(settings), 5)
+                    except Exception:  # noqa: BLE001
+                        return None
+                return app.state.temporal
+
+        app.state.connect_temporal = connect_temporal
+        yield
+
+    app = FastAPI(
+        title="Boucle",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Le cycle d'amélioration continue des achats responsables.",
+    )
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(cycles.router)
+    app.include_router(tasks.router)
+    return app

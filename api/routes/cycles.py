@@ -1,0 +1,131 @@
+"""Cycles: every portfolio-year's phase and progress, read from the store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from api.deps import CurrentPerson, SessionDep
+from api.errors import PROBLEM_RESPONSES
+from api.models import CycleDetail, CycleSummary, TaskPublic
+from store.tables import Cycle, Portfolio, Task
+
+router = APIRouter(prefix="/cycles", tags=["cycles"], responses=PROBLEM_RESPONSES)
+
+
+def summaries(session: Session, cycles: list[Cycle]) -> list[CycleSummary]:
+    """Counts for many cycles in one grouped query."""
+    now = datetime.now(UTC)
+    ids = [cycle.id for cycle in cycles]
+    is_open = col(Task.status) == "open"
+    counts: dict[str, Any] = {}
+    if ids:
+        rows = session.execute(
+            sa_select(
+                col(Task.cycle_id),
+                func.count(),
+                func.sum(case((col(Task.status) == "done", 1), else_=0)),
+                func.sum(case((is_open, 1), else_=0)),
+                func.sum(case((is_open & (col(Task.due_at) < now), 1), else_=0)),
+                func.sum(case((col(Task.status) == "cancelled", 1), else_=0)),
+                func.min(case((is_open & (col(Task.due_at) >= now), col(Task.due_at)), else_=None)),
+            )
+            .where(col(Task.cycle_id).in_(ids))
+            .group_by(col(Task.cycle_id))
+        ).all()
+        counts = {row[0]: row[1:] for row in rows}
+    names = {p.id: p.name for p in session.exec(select(Portfolio))}
+    result = []
+    for cycle in cycles:
+        total, done, open_, overdue, cancelled, next_due = counts.get(
+            cycle.id, (0, 0, 0, 0, 0, None)
+        )
+        if isinstance(next_due, str):  # SQLite returns MIN() of a datetime as text
+            next_due = datetime.fromisoformat(next_due)
+        if next_due is not None and next_due.tzinfo is None:
+            next_due = next_due.replace(tzinfo=UTC)
+        result.append(
+            CycleSummary(
+                id=cycle.id,
+                portfolio=cycle.portfolio,
+                portfolio_name=names.get(cycle.portfolio),
+                year=cycle.year,
+                phase=cycle.phase,
+                plan_version=cycle.plan_version,
+                approved_at=cycle.approved_at,
+                tasks_total=total or 0,
+                tasks_done=done or 0,
+                tasks_open=open_ or 0,
+                tasks_overdue=overdue or 0,
+                tasks_cancelled=cancelled or 0,
+                next_due=next_due,
+            )
+        )
+    return result
+
+
+def task_public(task: Task, now: datetime) -> TaskPublic:
+    return TaskPublic(
+        id=task.id,
+        portfolio=task.portfolio,
+        year=task.year,
+        item=task.item,
+        kind=task.kind,
+        title=task.title,
+        due=task.due_at,
+        original=task.original_at,
+        assignees=task.assignees,
+        attendees=task.attendees,
+        status=task.status,
+        overdue=task.status == "open" and task.due_at < now,
+        done_at=task.done_at,
+        done_by=task.done_by,
+        comment=task.comment,
+        evidence_url=task.evidence_url,
+    )
+
+
+@router.get("", response_model=list[CycleSummary])
+def read_cycles(
+    session: SessionDep,
+    person: CurrentPerson,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    phase: str | None = None,
+    portfolio: str | None = None,
+) -> list[CycleSummary]:
+    query = select(Cycle).order_by(col(Cycle.year), col(Cycle.portfolio))
+    if year is not None:
+        query = query.where(Cycle.year == year)
+    if phase is not None:
+        query = query.where(Cycle.phase == phase)
+    if portfolio is not None:
+        query = query.where(Cycle.portfolio == portfolio)
+    return summaries(session, list(session.exec(query)))
+
+
+@router.get("/{portfolio}/{year}", response_model=CycleDetail)
+def read_cycle(
+    portfolio: str, year: int, session: SessionDep, person: CurrentPerson
+) -> CycleDetail:
+    cycle = session.get(Cycle, f"{portfolio}/{year}")
+    if cycle is None:
+        raise HTTPException(404, f"no cycle for portfolio {portfolio!r} in {year}")
+    (summary,) = summaries(session, [cycle])
+    now = datetime.now(UTC)
+    tasks = session.exec(
+        select(Task).where(Task.cycle_id == cycle.id).order_by(col(Task.due_at), col(Task.id))
+    ).all()
+    return CycleDetail(
+        **summary.model_dump(),
+        submitted_at=cycle.submitted_at,
+        approved_by=cycle.approved_by,
+        evaluate_on=cycle.evaluate_on,
+        scorecard=cycle.scorecard,
+        review=cycle.review,
+        tasks=[task_public(task, now) for task in tasks],
+    )

@@ -1,0 +1,142 @@
+"""`boucle dev`: the whole local stack in one process tree, resuming where it stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import uvicorn
+
+from api.main import create_app
+from boucle.devserver import (
+    DevServerConfig,
+    check_identity,
+    port_is_free,
+    start_dev_server,
+    wait_until_serving,
+)
+from boucle.mailcatcher import start_mail_catcher
+from boucle.planfile import read_plan_file
+from boucle.scheduler import build_scheduler
+from boucle.services import approve_plan, import_plans, submit_plan
+from boucle.settings import Settings
+from boucle.temporal import build_worker, connect, mailer_for
+from domain.demo import live_demo
+from store.database import SessionFactory, make_engine, migrate
+
+log = logging.getLogger("boucle.dev")
+DEMO_PLAN = Path(__file__).resolve().parent.parent / "examples" / "demo-plan.yaml"
+
+
+async def run_dev(settings: Settings, config_path: Path) -> None:
+    config = DevServerConfig.load(config_path)
+    settings = settings.model_copy(
+        update={"temporal_address": config.address, "temporal_namespace": config.namespace}
+    )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ports = {"Temporal": config.port, "API": settings.api_port, "SMTP": settings.smtp_port}
+    if config.ui:
+        ports["Temporal UI"] = config.ui_port
+    busy = [
+        f"{name} ({port})" for name, port in ports.items() if not port_is_free("127.0.0.1", port)
+    ]
+    if busy:
+        raise SystemExit(
+            "ports in use by another process: "
+            + ", ".join(busy)
+            + " — stop it, or change temporal-dev.yaml / BOUCLE_*_PORT"
+        )
+
+    engine = make_engine(settings.database)
+    migrate(engine)
+    sessions = SessionFactory(engine)
+    server = start_dev_server(config, settings.data_dir / "temporal.log")
+    mail_folder = settings.data_dir / "mail"
+    catcher = start_mail_catcher(mail_folder, "127.0.0.1", settings.smtp_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for name in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(name, stop.set)
+    try:
+        client = await wait_until_serving(lambda: connect(settings), server)
+        await check_identity(client, settings.data_dir / "temporal-cluster-id")
+        with ThreadPoolExecutor(max_workers=settings.worker_threads) as executor:
+            worker = build_worker(client, settings, sessions, mailer_for(settings), executor)
+            api = uvicorn.Server(
+                uvicorn.Config(
+                    create_app(settings, temporal=client, sessions=sessions),
+                    host=settings.api_host,
+                    port=settings.api_port,
+                    log_level="warning",
+                )
+            )
+            scheduler = build_scheduler(client, settings.task_queue, "Europe/Paris")
+            async with worker:
+                scheduler.start()
+                api_task = asyncio.create_task(api.serve())
+                await _first_start(settings, sessions, client)
+                print(
+                    f"Boucle is running.\n"
+                    f"  API docs      {settings.base_url}/docs\n"
+                    f"  Temporal UI   http://{config.ip}:{config.ui_port}\n"
+                    if config.ui
+                    else "",
+                    end="",
+                )
+                print(
+                    f"  Mail folder   {mail_folder.resolve()}\n"
+                    f"  Token (officer) in {settings.data_dir / 'tokens.txt'}\n"
+                    f"Ctrl-C stops everything; the next start resumes.",
+                    flush=True,
+                )
+                await stop.wait()
+                scheduler.shutdown(wait=False)
+                api.should_exit = True
+                await api_task
+    finally:
+        catcher.stop()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except Exception:  # noqa: BLE001
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+async def _first_start(settings: Settings, sessions: SessionFactory, client: object) -> None:
+    """Import, submit and approve the live demo once; later starts resume what runs."""
+    marker = settings.data_dir / "demo-loaded"
+    if marker.exists():
+        return
+    document = live_demo(read_plan_file(DEMO_PLAN), datetime.now(UTC))
+    imported = await import_plans(
+        document,
+        sessions,
+        client,  # type: ignore[arg-type]
+        settings.task_queue,
+        by="demo",
+    )
+    officer = document.officers[0]
+    director = document.directors[0]
+    for plan in imported:
+        await submit_plan(client, plan.portfolio, plan.year, officer)  # type: ignore[arg-type]
+        await approve_plan(client, plan.portfolio, plan.year, director)  # type: ignore[arg-type]
+    from boucle.tokens import create_token
+
+    with sessions() as session:
+        lines = [
+            f"{person.id}\t{person.role.value}\t{create_token(session, person.id, 'dev')}"
+            for person in document.people
+        ]
+    (settings.data_dir / "tokens.txt").write_text("\n".join(lines) + "\n")
+    marker.write_text(datetime.now(UTC).isoformat() + "\n")
+    print(
+        f"Demo plan loaded for {imported[0].year if imported else '—'}: "
+        f"{len(imported)} cycles submitted by {officer} and approved by {director}."
+    )

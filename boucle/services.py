@@ -1,0 +1,106 @@
+"""What the CLI and the API do with plans: import them, start cycles, submit, approve."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from activities.calendar import cycle_holidays
+from domain.documents import single_plan
+from domain.model import PlanFile
+from store.database import SessionFactory
+from store.plans import save_organisation, save_plan_version
+from workflows.cycle import PortfolioCycleWorkflow, search_attributes
+from workflows.types import (
+    ApprovalRequest,
+    CycleInput,
+    CycleView,
+    Phase,
+    SubmitRequest,
+    cycle_workflow_id,
+)
+
+
+@dataclass(frozen=True)
+class ImportedPlan:
+    portfolio: str
+    year: int
+    version: int
+    new_version: bool
+    cycle_started: bool
+
+
+async def import_plans(
+    document: PlanFile,
+    sessions: SessionFactory,
+    client: Client,
+    task_queue: str,
+    *,
+    by: str | None = None,
+    with_search_attributes: bool = True,
+) -> list[ImportedPlan]:
+    """Store the organisation and each plan as a version; start each plan's cycle."""
+    results = []
+    with sessions() as session:
+        save_organisation(session, document)
+        versions = [
+            (plan, *save_plan_version(session, document, plan, by)) for plan in document.plans
+        ]
+        session.commit()
+    for plan, version, created in versions:
+        started = await start_cycle(
+            client, task_queue, single_plan(document, plan), version.version, with_search_attributes
+        )
+        results.append(ImportedPlan(plan.portfolio, plan.year, version.version, created, started))
+    return results
+
+
+async def start_cycle(
+    client: Client,
+    task_queue: str,
+    document: PlanFile,
+    version: int,
+    with_search_attributes: bool = True,
+) -> bool:
+    """Start the cycle in planning; False when it already runs (starting twice is a no-op)."""
+    plan = document.plans[0]
+    try:
+        await client.start_workflow(
+            PortfolioCycleWorkflow.run,
+            CycleInput(
+                portfolio=plan.portfolio,
+                year=plan.year,
+                document=document,
+                holidays=cycle_holidays(document.organisation, plan.year),
+                plan_version=version,
+                search_attributes=with_search_attributes,
+            ),
+            id=cycle_workflow_id(plan.portfolio, plan.year),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=search_attributes(plan.portfolio, plan.year, Phase.planning)
+            if with_search_attributes
+            else None,
+        )
+    except WorkflowAlreadyStartedError:
+        return False
+    return True
+
+
+def cycle_handle(client: Client, portfolio: str, year: int) -> WorkflowHandle:
+    return client.get_workflow_handle(cycle_workflow_id(portfolio, year))
+
+
+async def submit_plan(client: Client, portfolio: str, year: int, by: str) -> CycleView:
+    return await cycle_handle(client, portfolio, year).execute_update(
+        PortfolioCycleWorkflow.submit, SubmitRequest(by=by)
+    )
+
+
+async def approve_plan(client: Client, portfolio: str, year: int, by: str) -> CycleView:
+    return await cycle_handle(client, portfolio, year).execute_update(
+        PortfolioCycleWorkflow.approve, ApprovalRequest(by=by)
+    )

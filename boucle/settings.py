@@ -1,0 +1,55 @@
+"""One Settings object, read from BOUCLE_* environment variables (and .env)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BOUCLE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path(".data")
+    database_url: str = Field(
+        default="", validation_alias=AliasChoices("BOUCLE_DATABASE_URL", "DATABASE_URL")
+    )
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "boucle"
+    search_attributes: bool = True
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_url: str = ""
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    mail_from: str = "boucle@localhost"
+    mail_from_name: str = "Boucle"
+    message_domain: str = "boucle.local"
+    templates_dir: str | None = None
+
+    worker_activities: int = 200
+    worker_threads: int = 16
+    scheduler: bool = True
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'boucle.db'}"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.api_host}:{self.api_port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,68 @@
+"""Temporal client and worker assembly, shared by `boucle worker`, `boucle dev` and tests."""
+
+from __future__ import annotations
+
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.notify import NotificationConfig
+from activities.registry import build_activities
+from boucle.settings import Settings
+from notifications.smtp import Mailer, SmtpMailer
+from store.database import SessionFactory
+from workflows.registry import WORKFLOW_RUNNER, WORKFLOWS
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+def mailer_for(settings: Settings) -> SmtpMailer:
+    return SmtpMailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+        use_tls=settings.smtp_ssl,
+    )
+
+
+def notification_config(settings: Settings) -> NotificationConfig:
+    return NotificationConfig(
+        sender_name=settings.mail_from_name,
+        sender_email=settings.mail_from,
+        app_url=settings.base_url,
+        message_domain=settings.message_domain,
+        templates_dir=settings.templates_dir,
+    )
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    sessions: SessionFactory,
+    mailer: Mailer,
+    executor: ThreadPoolExecutor,
+) -> Worker:
+    """The worker: every workflow, every activity; store activities run on `executor`."""
+    # Async activities (sending mail) do not use the thread pool, so a pool smaller than
+    # the activity slots is intended; the SDK's warning about it is silenced.
+    warnings.filterwarnings("ignore", message="Worker max_concurrent_activities")
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=build_activities(sessions, mailer, notification_config(settings)),
+        activity_executor=executor,
+        workflow_runner=WORKFLOW_RUNNER,
+        max_concurrent_activities=settings.worker_activities,
+    )
