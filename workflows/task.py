@@ -63,8 +63,6 @@ class TaskWorkflow:
 
     @workflow.run
     async def run(self, input: TaskInput) -> TaskOutcome:
-        if input.state is None:
-            await self._project()
         while self.state.status == TaskStatus.open:
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)

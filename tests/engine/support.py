@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sysconfig
 import uuid
@@ -82,3 +83,31 @@ def refused(pattern: str) -> Iterator[None]:
         yield
     reason = str(caught.value.cause)
     assert re.search(pattern, reason), reason
+
+
+HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+
+
+async def save_histories(client: Client, workflow_id: str, name: str) -> None:
+    """Write every run of a workflow (following continue-as-new) as replay fixtures.
+
+    Only when BOUCLE_RECORD_HISTORIES is set: fixtures are recorded on purpose, then kept.
+    """
+    if not os.environ.get("BOUCLE_RECORD_HISTORIES"):
+        return
+    handle = client.get_workflow_handle(workflow_id)
+    run_id: str | None = (
+        await handle.describe()
+    ).raw_description.workflow_execution_info.first_run_id or None
+    number = 0
+    while run_id:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        number += 1
+        (HISTORIES / f"{name}-{number}.json").write_text(history.to_json())
+        last = history.events[-1]
+        attributes = last.workflow_execution_continued_as_new_event_attributes
+        run_id = (
+            attributes.new_execution_run_id
+            if last.HasField("workflow_execution_continued_as_new_event_attributes")
+            else None
+        )

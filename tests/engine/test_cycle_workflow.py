@@ -16,7 +16,14 @@ from activities.calendar import cycle_holidays
 from domain.simulation import Assumption, simulate
 from domain.tasks import plan_tasks
 from store.tables import Cycle, IndicatorValue, Notification, PlanVersion, Task
-from tests.engine.support import SCRIPTS, RecordingMailer, refused, running_worker, store_with
+from tests.engine.support import (
+    SCRIPTS,
+    RecordingMailer,
+    refused,
+    running_worker,
+    save_histories,
+    store_with,
+)
 from tests.plans import plan_with
 from workflows.cycle import PortfolioCycleWorkflow
 from workflows.task import TaskWorkflow
@@ -159,6 +166,12 @@ async def test_on_time_year_sends_what_simulate_lists_and_improves(
                 )
         await finish_the_year(env, handle, sessions)
         assert sent(sessions) == simulated(document, Assumption.on_time)
+        await save_histories(env.client, cycle_workflow_id("restauration", 2027), "cycle-on-time")
+        await save_histories(
+            env.client,
+            task_workflow_id("restauration/2027/point/2027-03-31"),
+            "task-checkpoint-on-time",
+        )
 
         with sessions() as session:
             cycle = session.get(Cycle, "restauration/2027")
@@ -193,6 +206,10 @@ async def test_missed_year_sends_every_overdue_notice_and_escalation(
         handle = await start_and_approve(env, document, queue)
         await finish_the_year(env, handle, sessions)
         assert sent(sessions) == simulated(document, Assumption.missed)
+        await save_histories(env.client, cycle_workflow_id("restauration", 2027), "cycle-missed")
+        await save_histories(
+            env.client, task_workflow_id("restauration/2027/pub/2027-02-15"), "task-action-missed"
+        )
         with sessions() as session:
             cycle = session.get(Cycle, "restauration/2027")
             draft = session.exec(select(PlanVersion).where(PlanVersion.year == 2028)).one()

@@ -17,7 +17,13 @@ from domain.calendar import WorkingCalendar
 from domain.tasks import plan_tasks
 from domain.timeline import task_timeline
 from store.tables import Notification
-from tests.engine.support import SCRIPTS, RecordingMailer, running_worker, store_with
+from tests.engine.support import (
+    SCRIPTS,
+    RecordingMailer,
+    running_worker,
+    save_histories,
+    store_with,
+)
 from tests.plans import plan_with
 from workflows.task import TaskWorkflow
 from workflows.types import (
@@ -148,6 +154,7 @@ async def test_completion_stops_reminders_and_reschedule_moves_them(
         )
         assert done.status == TaskStatus.done
         outcome = await handle.result()
+        await save_histories(env.client, task_workflow_id(task.id), "task-rescheduled-done")
     assert outcome.status == TaskStatus.done
     sent = sent_keys(sessions)
     # Both reminders moved with the task (1 March − 7 days; − 1 day is a Sunday → Friday),
