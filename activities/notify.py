@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -50,6 +52,35 @@ class Outgoing:
     calendar: bytes | None = None
 
 
+DIRECTORY_TTL = 30.0
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Organisation, people, portfolio and indicator names, as one consistent snapshot."""
+
+    organisation: str
+    zone: ZoneInfo
+    locale: str
+    people: dict[str, Person]
+    portfolios: dict[str, str]
+    indicators: dict[str, str]
+    expires: float
+
+    @classmethod
+    def load(cls, session: Session) -> Directory:
+        organisation = session.get(Organisation, 1)
+        return cls(
+            organisation=organisation.name if organisation else "Boucle",
+            zone=ZoneInfo(organisation.timezone if organisation else "Europe/Paris"),
+            locale=organisation.locale if organisation else "fr",
+            people={p.id: p for p in session.exec(select(Person))},
+            portfolios={p.id: p.name for p in session.exec(select(Portfolio))},
+            indicators={i.id: i.name for i in session.exec(select(Indicator))},
+            expires=time.monotonic() + DIRECTORY_TTL,
+        )
+
+
 class NotificationActivities:
     def __init__(
         self, sessions: SessionFactory, mailer: Mailer, config: NotificationConfig
@@ -57,24 +88,34 @@ class NotificationActivities:
         self.sessions = sessions
         self.mailer = mailer
         self.config = config
+        self._snapshot: Directory | None = None
 
     # --- lookups ---------------------------------------------------------------------------
 
+    def _directory(self, needed: set[str] | None = None) -> Directory:
+        """Reference data, reloaded every few seconds or when a needed person is unknown."""
+        current = self._snapshot
+        if (
+            current is None
+            or current.expires < time.monotonic()
+            or not (needed or set()) <= current.people.keys()
+        ):
+            with self.sessions() as session:
+                current = Directory.load(session)
+            self._snapshot = current
+        return current
+
     def _organisation(self) -> tuple[str, ZoneInfo, str]:
-        with self.sessions() as session:
-            organisation = session.get(Organisation, 1)
-        if organisation is None:
-            return "Boucle", ZoneInfo("Europe/Paris"), "fr"
-        return organisation.name, ZoneInfo(organisation.timezone), organisation.locale
+        directory = self._directory()
+        return directory.organisation, directory.zone, directory.locale
 
     def _people(self, ids: list[str]) -> dict[str, Person]:
-        with self.sessions() as session:
-            return {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(ids)))}
+        people = self._directory(set(ids)).people
+        return {person_id: people[person_id] for person_id in ids if person_id in people}
 
     def _names(self, model: Any, ids: list[str]) -> dict[str, str]:
-        with self.sessions() as session:
-            rows = session.exec(select(model).where(col(model.id).in_(ids))).all()
-        return {row.id: row.name for row in rows}
+        names = self._directory().portfolios if model is Portfolio else self._directory().indicators
+        return {identifier: names[identifier] for identifier in ids if identifier in names}
 
     # --- activities ------------------------------------------------------------------------
 
@@ -332,14 +373,17 @@ class NotificationActivities:
 
     def _record(self, key: str, subject: str, status: str, error: str | None) -> None:
         with self.sessions() as session:
-            row = session.exec(select(Notification).where(Notification.key == key)).one()
-            row.attempts += 1
-            row.subject = subject
-            row.status = status
-            row.last_error = error
-            if status == "sent":
-                row.sent_at = datetime.now(UTC)
-            session.add(row)
+            session.execute(
+                update(Notification)
+                .where(col(Notification.key) == key)
+                .values(
+                    attempts=Notification.attempts + 1,
+                    subject=subject,
+                    status=status,
+                    last_error=error,
+                    sent_at=datetime.now(UTC) if status == "sent" else None,
+                )
+            )
             session.commit()
 
 

@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 from temporalio.client import Client
 
-from boucle.tokens import person_for
+from api.cache import TtlCache
+from boucle.tokens import digest, person_for
 from store.tables import Person
 
 bearer = HTTPBearer(auto_error=False, description="A token from `boucle token create PERSON`")
@@ -34,8 +36,12 @@ SessionDep = Annotated[Session, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 
-def current_person(
-    session: SessionDep,
+# A revoked token stops working within this many seconds.
+TOKEN_CACHE = TtlCache[Person | None](ttl=10.0)
+
+
+async def current_person(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Person:
     """The one place a request becomes a person (tokens today, OpenID Connect later)."""
@@ -43,7 +49,13 @@ def current_person(
         raise HTTPException(
             401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
         )
-    person = person_for(session, credentials.credentials)
+    token = credentials.credentials
+
+    def lookup() -> Person | None:
+        with request.app.state.sessions() as session:
+            return person_for(session, token)
+
+    person = await TOKEN_CACHE.get(digest(token), lambda: run_in_threadpool(lookup))
     if person is None:
         raise HTTPException(
             401, "unknown, revoked or expired token", headers={"WWW-Authenticate": "Bearer"}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -21,7 +22,7 @@ class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> None: ...
 
 
-@dataclass(frozen=True)
+@dataclass
 class SmtpMailer:
     host: str = "127.0.0.1"
     port: int = 1025
@@ -30,19 +31,45 @@ class SmtpMailer:
     starttls: bool = False
     use_tls: bool = False
     timeout: float = 30.0
+    pool_size: int = 8
+    _idle: list[aiosmtplib.SMTP] = field(default_factory=list, repr=False)
+    _slots: asyncio.Semaphore | None = field(default=None, repr=False)
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        while self._idle:
+            client = self._idle.pop()
+            if client.is_connected:
+                return client
+        client = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            use_tls=self.use_tls,
+            start_tls=self.starttls,
+            timeout=self.timeout,
+        )
+        await client.connect()
+        if self.username and self.password:
+            await client.login(self.username, self.password)
+        return client
+
+    async def _send_pooled(self, message: EmailMessage) -> None:
+        """Send over one of a few kept-open connections (a burst pays no handshakes)."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.pool_size)
+        async with self._slots:
+            client: aiosmtplib.SMTP | None = None
+            try:
+                client = await self._connection()
+                await client.send_message(message)
+                self._idle.append(client)
+                client = None
+            finally:
+                if client is not None and client.is_connected:
+                    client.close()
 
     async def send(self, message: EmailMessage) -> None:
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=self.host,
-                port=self.port,
-                username=self.username,
-                password=self.password,
-                start_tls=self.starttls,
-                use_tls=self.use_tls,
-                timeout=self.timeout,
-            )
+            await self._send_pooled(message)
         except aiosmtplib.SMTPRecipientsRefused as error:
             codes = [response.code for response in error.recipients]
             raise DeliveryError(str(error), permanent=all(500 <= c < 600 for c in codes)) from None

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import TypeAdapter
 from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from api.cache import TtlCache
 from api.deps import CurrentPerson, SessionDep
 from api.errors import PROBLEM_RESPONSES
 from api.models import CycleDetail, CycleSummary, TaskPublic
@@ -90,22 +93,32 @@ def task_public(task: Task, now: datetime) -> TaskPublic:
     )
 
 
+# The status board is read far more often than it changes: a list is reused two seconds.
+CYCLES_CACHE = TtlCache[bytes](ttl=2.0)
+_LIST = TypeAdapter(list[CycleSummary])
+
+
 @router.get("", response_model=list[CycleSummary])
-def read_cycles(
-    session: SessionDep,
+async def read_cycles(
+    request: Request,
     person: CurrentPerson,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     phase: str | None = None,
     portfolio: str | None = None,
-) -> list[CycleSummary]:
-    query = select(Cycle).order_by(col(Cycle.year), col(Cycle.portfolio))
-    if year is not None:
-        query = query.where(Cycle.year == year)
-    if phase is not None:
-        query = query.where(Cycle.phase == phase)
-    if portfolio is not None:
-        query = query.where(Cycle.portfolio == portfolio)
-    return summaries(session, list(session.exec(query)))
+) -> Response:
+    def compute() -> bytes:
+        query = select(Cycle).order_by(col(Cycle.year), col(Cycle.portfolio))
+        if year is not None:
+            query = query.where(Cycle.year == year)
+        if phase is not None:
+            query = query.where(Cycle.phase == phase)
+        if portfolio is not None:
+            query = query.where(Cycle.portfolio == portfolio)
+        with request.app.state.sessions() as session:
+            return _LIST.dump_json(summaries(session, list(session.exec(query))))
+
+    body = await CYCLES_CACHE.get((year, phase, portfolio), lambda: run_in_threadpool(compute))
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{portfolio}/{year}", response_model=CycleDetail)

@@ -1,0 +1,53 @@
+"""Short-lived in-process caches for hot reads (the direction's status board, tokens)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
+
+Value = TypeVar("Value")
+
+
+class TtlCache(Generic[Value]):
+    """Values kept `ttl` seconds, computed once per key at a time (single flight).
+
+    Once a value has expired, callers still get it while one refresh runs in the
+    background (stale while revalidate), so an expiry never makes fifty requests wait.
+    """
+
+    def __init__(self, ttl: float, size: int = 1024) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._values: dict[Hashable, tuple[float, Value]] = {}
+        self._flights: dict[Hashable, asyncio.Future[Value]] = {}
+
+    async def get(self, key: Hashable, compute: Callable[[], Awaitable[Value]]) -> Value:
+        hit = self._values.get(key)
+        if hit is not None:
+            if hit[0] <= time.monotonic() and key not in self._flights:
+                self._start(key, compute)
+            return hit[1]
+        flight = self._flights.get(key) or self._start(key, compute)
+        return await asyncio.shield(flight)
+
+    def _start(
+        self, key: Hashable, compute: Callable[[], Awaitable[Value]]
+    ) -> asyncio.Future[Value]:
+        async def run() -> Value:
+            try:
+                value = await compute()
+                if len(self._values) >= self.size:
+                    self._values.clear()
+                self._values[key] = (time.monotonic() + self.ttl, value)
+                return value
+            finally:
+                self._flights.pop(key, None)
+
+        flight = asyncio.ensure_future(run())
+        self._flights[key] = flight
+        return flight
+
+    def clear(self) -> None:
+        self._values.clear()

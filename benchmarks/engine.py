@@ -1,0 +1,354 @@
+"""Engine figures on a real dev server: approvals, a burst of notices, GET /cycles latency."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import socket
+import statistics
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func
+from sqlmodel import select
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.calendar import cycle_holidays
+from benchmarks.region_plan import region_plan
+from boucle.services import approve_plan, import_plans, submit_plan
+from boucle.settings import Settings
+from boucle.temporal import build_worker, mailer_for
+from boucle.tokens import create_token
+from domain.tasks import Task as DomainTask
+from domain.validation import load_plan
+from store.database import SessionFactory, make_engine, migrate
+from store.plans import save_organisation
+from store.tables import Cycle, Notification, Task
+from workflows.cycle import CYCLE_PHASE, CYCLE_YEAR, PORTFOLIO
+from workflows.task import TaskWorkflow
+from workflows.types import TaskInput, task_workflow_id
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def started_workflows(client: Client, prefix: str) -> int:
+    return (await client.count_workflows(f"WorkflowId STARTS_WITH '{prefix}'")).count
+
+
+async def bench_approval(
+    client: Client, sessions: SessionFactory, settings: Settings, portfolios: int
+) -> str:
+    year = datetime.now(UTC).year + 1
+    document = load_plan(region_plan(portfolios=portfolios, year=year))
+    document = document.model_copy(
+        update={"plans": [plan.model_copy(update={"approve_by": None}) for plan in document.plans]}
+    )
+    tasks = sum(len(_tasks(document, plan)) for plan in document.plans)
+    imported = await import_plans(document, sessions, client, settings.task_queue, by="bench")
+    for plan in imported:
+        await submit_plan(client, plan.portfolio, plan.year, "qdd")
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(approve_plan(client, plan.portfolio, plan.year, "dgs") for plan in imported)
+    )
+    while await started_workflows(client, "task:") < tasks:
+        await asyncio.sleep(0.5)
+    elapsed = time.perf_counter() - started
+    return (
+        f"approval of {portfolios} portfolios: {tasks} task workflows started in "
+        f"{elapsed:.1f} s = {tasks / elapsed:.0f} workflows/s"
+    )
+
+
+def _tasks(document, plan) -> list[DomainTask]:  # noqa: ANN001
+    from domain.tasks import plan_tasks
+
+    return plan_tasks(document, plan)
+
+
+async def bench_burst(
+    client: Client, sessions: SessionFactory, settings: Settings, count: int
+) -> str:
+    """`count` tasks whose reminder falls due at the same second, each to one buyer."""
+    document = load_plan(region_plan(portfolios=1, items_per_portfolio=8))
+    with sessions() as session:
+        save_organisation(session, document)  # the recipients
+        session.commit()
+    organisation = document.organisation
+    fire_at = (datetime.now(UTC) + timedelta(seconds=45)).replace(microsecond=0)
+    due = fire_at + timedelta(hours=1)
+    buyers = [p.id for p in document.people if p.role.value == "buyer"]
+    queue_tasks = []
+    for number in range(count):
+        task = DomainTask(
+            id=f"rafale/{due.year}/rappel-{number:04d}/{due.date().isoformat()}",
+            portfolio="portefeuille-000",
+            year=due.year,
+            item=f"rappel-{number:04d}",
+            kind="action",
+            title=f"Action {number}",
+            due=due,
+            original=due,
+            assignees=(buyers[number % len(buyers)],),
+            policy=document.policy_for_defaults().model_copy(
+                update={"before": ("PT1H",), "on_due": False, "overdue": (), "escalate_after": None}
+            ),
+        )
+        queue_tasks.append(task)
+    holidays = cycle_holidays(organisation, due.year)
+    await asyncio.gather(
+        *(
+            client.start_workflow(
+                TaskWorkflow.run,
+                TaskInput(
+                    task=task,
+                    organisation=organisation,
+                    holidays=holidays,
+                    officers=("qdd",),
+                    assignable=tuple(buyers),
+                    execution_start=datetime.now(UTC),
+                    closes_at=due + timedelta(minutes=5),
+                ),
+                id=task_workflow_id(task.id),
+                task_queue=settings.task_queue,
+            )
+            for task in queue_tasks
+        )
+    )
+
+    def delivered() -> int:
+        with sessions() as session:
+            return int(
+                session.exec(
+                    select(func.count())
+                    .select_from(Notification)
+                    .where(Notification.status == "sent", Notification.type == "reminder")
+                ).one()
+            )
+
+    await asyncio.sleep(max(0.0, (fire_at - datetime.now(UTC)).total_seconds()))
+    started = time.perf_counter()
+    while delivered() < count and time.perf_counter() - started < 600:
+        await asyncio.sleep(0.1)
+    elapsed = time.perf_counter() - started
+    sent = delivered()
+    return (
+        f"{count} reminders due at the same second: {sent} sent (SMTP accepted, outbox "
+        f"marked) in {elapsed:.1f} s = {sent / elapsed:.0f} notifications/s"
+    )
+
+
+def fill_cycles(sessions: SessionFactory, cycles: int, tasks_per_cycle: int) -> None:
+    now = datetime.now(UTC)
+    with sessions() as session:
+        for number in range(cycles):
+            portfolio, year = f"p{number:04d}", 2020 + number % 10
+            cycle_id = f"{portfolio}/{year}"
+            session.add(
+                Cycle(
+                    id=cycle_id,
+                    portfolio=portfolio,
+                    year=year,
+                    phase="executing",
+                    workflow_id=f"cycle:{portfolio}:{year}",
+                    plan_version=1,
+                )
+            )
+            for slot in range(tasks_per_cycle):
+                due = now + timedelta(days=slot * 30 - 120)
+                session.add(
+                    Task(
+                        id=f"{cycle_id}/t{slot}/{due.date()}",
+                        cycle_id=cycle_id,
+                        portfolio=portfolio,
+                        year=year,
+                        item=f"t{slot}",
+                        kind="action",
+                        title="Tâche",
+                        due_at=due,
+                        original_at=due,
+                        assignees=["qdd"],
+                        status="done" if slot % 3 == 0 else "open",
+                    )
+                )
+        session.commit()
+
+
+async def bench_cycles_latency(
+    folder: Path, token: str, clients: int = 50, requests: int = 4000
+) -> str:
+    """Latency seen by `clients` concurrent clients; the API runs in its own process."""
+    import os
+    import subprocess
+    import sys
+
+    port = free_port()
+    environment = {
+        **os.environ,
+        "BOUCLE_DATA_DIR": str(folder),
+        "BOUCLE_DATABASE_URL": f"sqlite:///{folder / 'api.db'}",
+        "BOUCLE_API_PORT": str(port),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "boucle.cli", "api"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    latencies: list[float] = []
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}",
+            headers=headers,
+            limits=httpx.Limits(max_connections=clients),
+        ) as http:
+            for _ in range(100):
+                try:
+                    if (await http.get("/cycles")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.2)
+
+            wrk = shutil.which("wrk")
+            if wrk:
+                # wrk (Debian's package) loads the server without competing for the GIL.
+                run = subprocess.run(
+                    [
+                        wrk,
+                        "-t2",
+                        f"-c{clients}",
+                        "-d15s",
+                        "--latency",
+                        "-H",
+                        f"Authorization: Bearer {token}",
+                        f"http://127.0.0.1:{port}/cycles?year=2024",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                figures = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", run.stdout, re.M))
+                rate = re.search(r"Requests/sec:\s+(\S+)", run.stdout)
+                return (
+                    f"GET /cycles?year=2024 (100 of 1,000 cycles, 10,000 tasks in the "
+                    f"store), {clients} concurrent connections (wrk, 15 s): "
+                    f"p50 {figures.get('50')}, p99 {figures.get('99')}, "
+                    f"{rate.group(1) if rate else '?'} requests/s"
+                )
+
+            async def one_client(count: int) -> None:
+                for _ in range(count):
+                    started = time.perf_counter()
+                    response = await http.get("/cycles", params={"year": 2024})
+                    latencies.append(time.perf_counter() - started)
+                    assert response.status_code == 200
+
+            wall = time.perf_counter()
+            await asyncio.gather(*(one_client(requests // clients) for _ in range(clients)))
+            wall = time.perf_counter() - wall
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    return (
+        f"GET /cycles?year=2024 (100 of 1,000 cycles, 10,000 tasks in the store), "
+        f"{clients} concurrent clients, {len(latencies)} requests: p50 {p50:.1f} ms, "
+        f"p99 {p99:.1f} ms, {len(latencies) / wall:.0f} requests/s"
+    )
+
+
+async def main(only: str | None = None, portfolios: int = 100, burst: int = 1000) -> None:
+    if only in (None, "burst", "approval"):
+        await bench_engine(portfolios, burst, only)
+    if only in (None, "api"):
+        await bench_api()
+
+
+async def bench_engine(portfolios: int, burst: int, only: str | None) -> None:
+    import subprocess
+    import sys
+
+    folder = Path(tempfile.mkdtemp(prefix="boucle-bench-"))
+    smtp_port = free_port()
+    # The SMTP server is another process, as it would be in production.
+    sink = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            f"127.0.0.1:{smtp_port}",
+            "-c",
+            "aiosmtpd.handlers.Sink",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    await asyncio.sleep(1.0)
+    namespace = f"bench-{uuid.uuid4().hex[:6]}"
+    scripts = Path(__import__("sysconfig").get_path("scripts"))
+    async with await WorkflowEnvironment.start_local(
+        namespace=namespace,
+        port=free_port(),
+        ui=False,
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(scripts / "temporal"),
+        search_attributes=[PORTFOLIO, CYCLE_YEAR, CYCLE_PHASE],
+    ) as env:
+        settings = Settings(
+            data_dir=folder,
+            database_url=f"sqlite:///{folder / 'bench.db'}",
+            task_queue="bench",
+            smtp_port=smtp_port,
+            scheduler=False,
+        )
+        engine = make_engine(settings.database)
+        migrate(engine)
+        sessions = SessionFactory(engine)
+        with ThreadPoolExecutor(max_workers=settings.worker_threads) as executor:
+            async with build_worker(env.client, settings, sessions, mailer_for(settings), executor):
+                if only in (None, "burst"):
+                    print(await bench_burst(env.client, sessions, settings, burst), flush=True)
+                if only in (None, "approval"):
+                    print(
+                        await bench_approval(env.client, sessions, settings, portfolios), flush=True
+                    )
+    sink.terminate()
+    sink.wait(timeout=10)
+
+
+async def bench_api() -> None:
+    api_folder = Path(tempfile.mkdtemp(prefix="boucle-bench-api-"))
+    settings = Settings(data_dir=api_folder, database_url=f"sqlite:///{api_folder / 'api.db'}")
+    engine = make_engine(settings.database)
+    migrate(engine)
+    sessions = SessionFactory(engine)
+    with sessions() as session:
+        save_organisation(session, load_plan(region_plan(portfolios=1, items_per_portfolio=5)))
+        session.commit()
+        token = create_token(session, "qdd")
+    fill_cycles(sessions, 1000, 10)
+    print(await bench_cycles_latency(api_folder, token), flush=True)
+
+
+if __name__ == "__main__":
+    import sys
+
+    choice = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+    asyncio.run(main(choice))

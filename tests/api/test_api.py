@@ -1,0 +1,198 @@
+"""The API as the direction and the buyers use it: cycles from the store, task completion."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.calendar import cycle_holidays
+from api.main import create_app
+from boucle.settings import Settings
+from boucle.tokens import create_token
+from domain.tasks import plan_tasks
+from store.database import SessionFactory
+from store.tables import Cycle, Task
+from tests.engine.support import SCRIPTS, RecordingMailer, running_worker, store_with
+from tests.plans import plan_with
+from workflows.task import TaskWorkflow
+from workflows.types import TaskInput, task_workflow_id
+
+ITEMS = """
+    - {id: pub, kind: action, title: Publier, assignees: [resto], due: "2027-02-15"}
+    - {id: veille, kind: regulatory_watch_review, title: Veille, assignees: [nett],
+       start: "2027-01-04T09:30", rrule: "FREQ=MONTHLY;COUNT=3"}
+"""
+
+
+def seeded(tmp_path: Path) -> tuple[SessionFactory, dict[str, str]]:
+    document = plan_with(ITEMS)
+    sessions = store_with(document, tmp_path)
+    now = datetime.now(UTC)
+    with sessions() as session:
+        session.add(
+            Cycle(
+                id="restauration/2027",
+                portfolio="restauration",
+                year=2027,
+                phase="executing",
+                workflow_id="cycle:restauration:2027",
+                plan_version=1,
+            )
+        )
+        for number, (status, days) in enumerate(
+            [("done", -20), ("open", -3), ("open", 5), ("cancelled", 9)]
+        ):
+            due = now + timedelta(days=days)
+            session.add(
+                Task(
+                    id=f"restauration/2027/t{number}/{due.date()}",
+                    cycle_id="restauration/2027",
+                    portfolio="restauration",
+                    year=2027,
+                    item=f"t{number}",
+                    kind="action",
+                    title=f"T{number}",
+                    due_at=due,
+                    original_at=due,
+                    assignees=["resto"],
+                    status=status,
+                )
+            )
+        session.commit()
+        tokens = {person: create_token(session, person) for person in ("resto", "nett", "dgs")}
+    return sessions, tokens
+
+
+def client(app, token: str | None = None) -> httpx.AsyncClient:  # noqa: ANN001
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test", headers=headers
+    )
+
+
+async def test_cycles_list_counts_progress_and_overdue_work(tmp_path: Path) -> None:
+    sessions, tokens = seeded(tmp_path)
+    app = create_app(Settings(data_dir=tmp_path), sessions=sessions)
+    async with app.router.lifespan_context(app), client(app, tokens["dgs"]) as http:
+        response = await http.get("/cycles", params={"year": 2027})
+        assert response.status_code == 200
+        (cycle,) = response.json()
+        assert (cycle["phase"], cycle["portfolio_name"]) == ("executing", "Restauration")
+        assert (
+            cycle["tasks_total"],
+            cycle["tasks_done"],
+            cycle["tasks_open"],
+            cycle["tasks_overdue"],
+            cycle["tasks_cancelled"],
+        ) == (4, 1, 2, 1, 1)
+        assert datetime.fromisoformat(cycle["next_due"]) > datetime.now(UTC)
+        assert (await http.get("/cycles", params={"year": 2031})).json() == []
+        detail = (await http.get("/cycles/restauration/2027")).json()
+        assert [task["overdue"] for task in detail["tasks"]] == [False, True, False, False]
+
+
+async def test_errors_are_problem_details(tmp_path: Path) -> None:
+    sessions, tokens = seeded(tmp_path)
+    app = create_app(Settings(data_dir=tmp_path), sessions=sessions)
+    async with app.router.lifespan_context(app):
+        async with client(app) as anonymous:
+            response = await anonymous.get("/cycles")
+            assert response.status_code == 401
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["title"] == "Unauthorized"
+        async with client(app, "bcl_not-a-token") as stranger:
+            assert (await stranger.get("/cycles")).status_code == 401
+        async with client(app, tokens["dgs"]) as http:
+            missing = await http.get("/cycles/voirie/2027")
+            assert missing.status_code == 404 and "voirie" in missing.json()["detail"]
+            bad = await http.get("/cycles", params={"year": "deux-mille"})
+            assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["query", "year"]
+
+
+async def test_health_says_which_part_is_down(tmp_path: Path) -> None:
+    sessions, _ = seeded(tmp_path)
+    closed = Settings(data_dir=tmp_path, temporal_address="127.0.0.1:9")  # nothing listens
+    app = create_app(closed, sessions=sessions)
+    async with app.router.lifespan_context(app), client(app) as http:
+        response = await http.get("/health")
+    assert response.status_code == 503
+    assert response.json() == {"status": "degraded", "database": True, "temporal": False}
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(SCRIPTS / "temporal-test-server"),
+    ) as environment:
+        yield environment
+
+
+async def test_completing_a_task_goes_through_its_workflow(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    document = plan_with(ITEMS)
+    sessions = store_with(document, tmp_path)
+    (task,) = [t for t in plan_tasks(document, document.plans[0]) if t.item == "pub"]
+    with sessions() as session:
+        tokens = {person: create_token(session, person) for person in ("resto", "nett")}
+        session.add(
+            Task(
+                id=task.id,
+                cycle_id="restauration/2027",
+                portfolio="restauration",
+                year=2027,
+                item="pub",
+                kind="action",
+                title="Publier",
+                due_at=task.due,
+                original_at=task.original,
+                assignees=["resto"],
+            )
+        )
+        session.commit()
+    app = create_app(Settings(data_dir=tmp_path), sessions=sessions, temporal=env.client)
+    async with running_worker(env.client, sessions, RecordingMailer()) as queue:
+        await env.client.start_workflow(
+            TaskWorkflow.run,
+            TaskInput(
+                task=task,
+                organisation=document.organisation,
+                holidays=cycle_holidays(document.organisation, 2027),
+                officers=document.officers,
+                assignable=("resto", "nett", "qdd"),
+                execution_start=await env.get_current_time(),
+                closes_at=task.due + timedelta(days=30),
+            ),
+            id=task_workflow_id(task.id),
+            task_queue=queue,
+        )
+        async with app.router.lifespan_context(app):
+            async with client(app, tokens["nett"]) as other_buyer:
+                refused = await other_buyer.post(f"/tasks/{task.id}/complete", json={})
+                assert refused.status_code == 403
+                assert "assignee" in refused.json()["detail"]
+            async with client(app, tokens["resto"]) as buyer:
+                bad = await buyer.post(
+                    f"/tasks/{task.id}/complete", json={"evidence_url": "pas une adresse"}
+                )
+                assert bad.status_code == 422
+                done = await buyer.post(
+                    f"/tasks/{task.id}/complete",
+                    json={"comment": "publié", "evidence_url": "https://example.org/avis/42"},
+                )
+                assert done.status_code == 200, done.text
+                body = done.json()
+                assert (body["status"], body["done_by"], body["comment"]) == (
+                    "done",
+                    "resto",
+                    "publié",
+                )
+                again = await buyer.post(f"/tasks/{task.id}/complete", json={})
+                assert again.status_code == 409
