@@ -1,0 +1,68 @@
+"""The weekly digest: one workflow per week, whichever process fires the job."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from boucle.scheduler import iso_week, start_weekly_digest
+from store.tables import Task, TaskPerson
+from tests.engine.support import SCRIPTS, RecordingMailer, running_worker, store_with
+from tests.plans import plan_with
+from workflows.digest import digest_workflow_id
+from workflows.types import SendReport
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(SCRIPTS / "temporal-test-server"),
+    ) as environment:
+        yield environment
+
+
+async def test_two_schedulers_firing_the_same_monday_send_one_digest(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    sessions = store_with(plan_with(""), tmp_path)
+    monday = datetime(2027, 3, 15, 7, tzinfo=UTC)  # 08:00 in Paris
+    with sessions() as session:
+        for number, (person, days) in enumerate([("resto", 2), ("resto", -10), ("nett", 30)]):
+            due = monday + timedelta(days=days)
+            task_id = f"restauration/2027/t{number}/{due.date()}"
+            session.add(
+                Task(
+                    id=task_id,
+                    cycle_id="restauration/2027",
+                    portfolio="restauration",
+                    year=2027,
+                    item=f"t{number}",
+                    kind="action",
+                    title=f"Tâche {number}",
+                    due_at=due,
+                    original_at=due,
+                    assignees=[person],
+                )
+            )
+            session.add(TaskPerson(task_id=task_id, person_id=person, relation="assignee"))
+        session.commit()
+    mailer = RecordingMailer()
+    async with running_worker(env.client, sessions, mailer) as queue:
+        assert await start_weekly_digest(env.client, queue, monday) is True
+        assert await start_weekly_digest(env.client, queue, monday + timedelta(seconds=3)) is False
+        report = await env.client.get_workflow_handle(
+            digest_workflow_id(iso_week(monday)), result_type=SendReport
+        ).result()
+    assert iso_week(monday) == "2027-W11"
+    assert report.sent == 1  # resto has work this week; nett's task is next month
+    (digest,) = mailer.sent
+    assert digest["To"].addresses[0].username == "paul.durand"
+    assert digest["Subject"] == "Votre semaine : 1 tâche, 1 en retard"
+    text = digest.get_body(("plain",)).get_content()
+    assert "Tâche 0" in text and "Tâche 1" in text and "Tâche 2" not in text
