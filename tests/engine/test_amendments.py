@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import icalendar
-import pytest
 from sqlmodel import select
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.model import PlanItem
 from store.tables import Notification, PlanVersion, Task
-from tests.engine.support import SCRIPTS, RecordingMailer, refused, running_worker, store_with
+from tests.engine.support import RecordingMailer, refused, running_worker, store_with
 from tests.engine.test_cycle_workflow import plan, sleep_until, start_and_approve
 from workflows.cycle import PortfolioCycleWorkflow
 from workflows.types import Amendment, TaskStatus
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(SCRIPTS / "temporal-test-server"),
-    ) as environment:
-        yield environment
 
 
 async def test_cancelled_training_sends_a_calendar_cancel_and_stops_its_reminders(

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlmodel import select
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar import cycle_holidays
@@ -17,7 +14,6 @@ from domain.simulation import Assumption, simulate
 from domain.tasks import plan_tasks
 from store.tables import Cycle, IndicatorValue, Notification, PlanVersion, Task
 from tests.engine.support import (
-    SCRIPTS,
     RecordingMailer,
     refused,
     running_worker,
@@ -52,15 +48,6 @@ TASK_TYPES = {"invitation", "reminder", "due", "overdue", "escalation", "checkpo
 # approve_by at 10:30 Paris; approving then makes execution start where simulate assumes it.
 # (The time-skipping server mishandles an update arriving as a timer fires, hence not 09:00.)
 APPROVAL = datetime(2026, 12, 15, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(SCRIPTS / "temporal-test-server"),
-    ) as environment:
-        yield environment
 
 
 async def sleep_until(env: WorkflowEnvironment, moment: datetime) -> None:

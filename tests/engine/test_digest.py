@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from boucle.scheduler import iso_week, start_weekly_digest
 from store.tables import Task, TaskPerson
-from tests.engine.support import SCRIPTS, RecordingMailer, running_worker, store_with
+from tests.engine.support import RecordingMailer, running_worker, store_with
 from tests.plans import plan_with
 from workflows.digest import digest_workflow_id
 from workflows.types import SendReport
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(SCRIPTS / "temporal-test-server"),
-    ) as environment:
-        yield environment
 
 
 async def test_two_schedulers_firing_the_same_monday_send_one_digest(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar import cycle_holidays
@@ -18,7 +16,6 @@ from domain.tasks import plan_tasks
 from domain.timeline import task_timeline
 from store.tables import Notification
 from tests.engine.support import (
-    SCRIPTS,
     RecordingMailer,
     running_worker,
     save_histories,
@@ -33,15 +30,6 @@ from workflows.types import (
     TaskStatus,
     task_workflow_id,
 )
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(SCRIPTS / "temporal-test-server"),
-    ) as environment:
-        yield environment
 
 
 def one_task(items: str):
