@@ -163,6 +163,8 @@ class NotificationActivities:
             person = people.get(person_id)
             if person is None or not person.active:
                 continue
+            if person.digest_only and message in DIGEST_INSTEAD:
+                continue  # they chose the weekly digest over day-to-day reminders
             recipient = Recipient(
                 person.id, person.name, person.email, person.locale or default_locale
             )
@@ -251,7 +253,7 @@ class NotificationActivities:
                 plan,
                 {"view": f"{self.config.app_url}/cycles/{notice.portfolio}/{notice.year}"},
                 indicators=facts.get("indicators", []),
-                score=self._score(notice),
+                score=self._score(notice, locale),
             )
             result.append(
                 Outgoing(
@@ -267,19 +269,14 @@ class NotificationActivities:
             )
         return result
 
-    def _score(self, notice: PlanNotice) -> dict[str, Any]:
+    def _score(self, notice: PlanNotice, locale: str) -> dict[str, Any]:
         from store.tables import Cycle
 
         with self.sessions() as session:
             cycle = session.get(Cycle, f"{notice.portfolio}/{notice.year}")
         card = (cycle.scorecard if cycle else None) or {}
         tasks = card.get("tasks", {})
-        labels = {
-            "on_track": "en bonne voie",
-            "at_risk": "à surveiller",
-            "off_track": "en retard sur la cible",
-            "no_data": "sans valeur",
-        }
+        labels = STATUS_LABELS.get(locale, STATUS_LABELS["fr"])
         return {
             "done_on_time": tasks.get("done_on_time", 0),
             "done_late": tasks.get("done_late", 0),
@@ -385,6 +382,24 @@ class NotificationActivities:
                 )
             )
             session.commit()
+
+
+DIGEST_INSTEAD = {MessageType.reminder, MessageType.due}
+
+STATUS_LABELS = {
+    "fr": {
+        "on_track": "en bonne voie",
+        "at_risk": "à surveiller",
+        "off_track": "en retard sur la cible",
+        "no_data": "sans valeur",
+    },
+    "en": {
+        "on_track": "on track",
+        "at_risk": "at risk",
+        "off_track": "off track",
+        "no_data": "no value",
+    },
+}
 
 
 def _deadline(facts: dict[str, Any], fallback: datetime) -> datetime:

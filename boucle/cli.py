@@ -100,6 +100,37 @@ def simulate_command(
 
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+notifications_app = typer.Typer(help="Message templates.", no_args_is_help=True)
+app.add_typer(notifications_app, name="notifications")
+
+
+@notifications_app.command("preview")
+def notifications_preview(
+    message: Annotated[str, typer.Argument(help="A message type, or 'all'.")],
+    locale: Annotated[str, typer.Option(help="fr or en.")] = "fr",
+    out: Annotated[Path, typer.Option(help="Folder for the .eml and .html files.")] = Path(
+        "preview"
+    ),
+) -> None:
+    """Render message types with realistic demo data to .eml and .html files."""
+    from notifications.messages import MessageType
+    from notifications.samples import sample_email, sample_rendered
+
+    known = [kind.value for kind in MessageType]
+    if message != "all" and message not in known:
+        print(f"type inconnu : {message} (attendu : all, {', '.join(known)})", file=sys.stderr)
+        raise typer.Exit(2)
+    if locale not in ("fr", "en"):
+        print(f"langue inconnue : {locale} (attendu : fr, en)", file=sys.stderr)
+        raise typer.Exit(2)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC)
+    for kind in MessageType if message == "all" else [MessageType(message)]:
+        (out / f"{kind.value}.{locale}.html").write_text(
+            sample_rendered(kind, locale).html, encoding="utf-8"
+        )
+        (out / f"{kind.value}.{locale}.eml").write_bytes(bytes(sample_email(kind, locale, stamp)))
+        print(out / f"{kind.value}.{locale}.eml")
 
 
 def _settings():  # noqa: ANN202 - imported lazily: plan check and simulate stay fast

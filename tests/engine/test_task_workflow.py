@@ -153,3 +153,30 @@ async def test_completion_stops_reminders_and_reschedule_moves_them(
         ("reminder", "2027-02-26T08:00:00+00:00"),
     ]
     assert [kind for kind, _, _ in sent] == ["reminder", "task_updated", "reminder", "reminder"]
+
+
+async def test_a_person_who_chose_the_digest_gets_only_overdue_notices(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    from store.tables import Person
+
+    document, task = one_task("""
+        - {id: pub, kind: action, title: Publier, assignees: [resto], due: "2027-02-15"}
+    """)
+    sessions = store_with(document, tmp_path)
+    with sessions() as session:
+        person = session.get(Person, "resto")
+        person.digest_only = True
+        session.add(person)
+        session.commit()
+    start = datetime(2027, 1, 4, 8, tzinfo=UTC)
+    async with running_worker(env.client, sessions, RecordingMailer()) as queue:
+        await env.sleep(start - await env.get_current_time())
+        handle = await env.client.start_workflow(
+            TaskWorkflow.run,
+            task_input(document, task, start),
+            id=task_workflow_id(task.id),
+            task_queue=queue,
+        )
+        await handle.result()
+    assert [kind for kind, _, _ in sent_keys(sessions)] == ["overdue", "overdue", "escalation"]

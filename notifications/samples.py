@@ -1,0 +1,175 @@
+"""Realistic sample messages of every type, for previews and template tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from notifications.context import Recipient, TaskFacts, plan_context, task_context
+from notifications.email import build_email, message_id
+from notifications.ics import invitation_calendar
+from notifications.messages import CALENDAR_METHODS, MessageType
+from notifications.render import RenderedMessage, render
+
+ZONE = ZoneInfo("Europe/Paris")
+ORGANISATION = "Département de démonstration"
+SAMPLE_TASKS = {
+    "event": TaskFacts(
+        id="restauration/2027/formation-saisonnalite/2027-03-16",
+        title="Formation du personnel à la saisonnalité et aux variétés locales",
+        kind="training_session",
+        portfolio="restauration",
+        portfolio_name="Restauration — denrées alimentaires",
+        due=datetime(2027, 3, 16, 13, 0, tzinfo=UTC),
+        location="Arras — restaurant administratif",
+        duration="PT3H",
+        assignee_names=("Marc Dupuis",),
+    ),
+    "action": TaskFacts(
+        id="restauration/2027/publicite/2027-02-15",
+        title="Publier le marché bio sur la plateforme régionale alimentaire",
+        kind="action",
+        portfolio="restauration",
+        portfolio_name="Restauration — denrées alimentaires",
+        due=datetime(2027, 2, 15, 16, 0, tzinfo=UTC),
+        assignee_names=("Paul Durand",),
+    ),
+    "checkpoint": TaskFacts(
+        id="restauration/2027/point-egalim/2027-03-31",
+        title="Point d'étape EGalim (bio, durable, circuits courts)",
+        kind="indicator_checkpoint",
+        portfolio="restauration",
+        portfolio_name="Restauration — denrées alimentaires",
+        due=datetime(2027, 3, 31, 15, 0, tzinfo=UTC),
+        assignee_names=("Paul Durand",),
+        indicator_names=("Part des produits bio", "Part des produits durables et de qualité"),
+    ),
+}
+TASK_SAMPLE = {
+    MessageType.invitation: "event",
+    MessageType.invitation_updated: "event",
+    MessageType.invitation_cancelled: "event",
+    MessageType.checkpoint: "checkpoint",
+}
+
+
+def recipient(locale: str) -> Recipient:
+    return Recipient("resto", "Paul Durand", "paul.durand@demo.boucle.test", locale)
+
+
+def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
+    """A context as the engine would build it, with the demo plan's people and portfolios."""
+    links = {"view": "http://127.0.0.1:8000/docs"}
+    person = recipient(locale)
+    if message.value.startswith(("plan_", "values", "evaluation", "review", "draft", "digest")):
+        plan = {
+            "portfolio": "restauration",
+            "portfolio_name": "Restauration — denrées alimentaires",
+            "year": 2027,
+            "items": 8,
+            "occurrences": 19,
+            "carried_over": 2,
+            "approve_by_text": "mercredi 15 décembre 2026"
+            if locale == "fr"
+            else "Wednesday 15 December 2026",
+            "approved_by": "Anne Leroy",
+        }
+        score = {
+            "done_on_time": 14,
+            "done_late": 3,
+            "missed": 2,
+            "indicators": [
+                {
+                    "name": "Part des produits bio",
+                    "value_text": "17,5",
+                    "target_text": "20",
+                    "status_text": "à surveiller" if locale == "fr" else "at risk",
+                },
+                {
+                    "name": "Dépense en emballages jetables",
+                    "value_text": "11 200",
+                    "target_text": "12 000",
+                    "status_text": "en bonne voie" if locale == "fr" else "on track",
+                },
+            ],
+        }
+        week = {
+            "due": [
+                {
+                    "title": SAMPLE_TASKS["action"].title,
+                    "portfolio_name": "Restauration — denrées alimentaires",
+                    "due_text": "lundi 15 février 2027 à 17 h"
+                    if locale == "fr"
+                    else "Monday 15 February 2027 at 5:00 PM",
+                }
+            ],
+            "overdue": [
+                {
+                    "title": "Rédiger la clause d'insertion du marché de nettoyage",
+                    "portfolio_name": "Nettoyage des locaux et vitrerie",
+                    "due_text": "vendredi 12 février 2027 à 17 h"
+                    if locale == "fr"
+                    else "Friday 12 February 2027 at 5:00 PM",
+                }
+            ],
+        }
+        return plan_context(
+            person,
+            ORGANISATION,
+            plan,
+            links,
+            score=score,
+            week=week,
+            indicators=["Part des produits bio", "Part des produits locaux"],
+        )
+    task = SAMPLE_TASKS[TASK_SAMPLE.get(message, "action")]
+    return task_context(
+        task,
+        person,
+        ZONE,
+        ORGANISATION,
+        links,
+        change="déplacée d'une semaine" if locale == "fr" else "moved a week",
+        overdue_days=3 if message == MessageType.overdue else 10,
+    )
+
+
+def sample_rendered(message: MessageType, locale: str) -> RenderedMessage:
+    return render(message, locale, sample_context(message, locale))
+
+
+def sample_email(message: MessageType, locale: str, stamp: datetime) -> EmailMessage:
+    rendered = sample_rendered(message, locale)
+    calendar = None
+    method = CALENDAR_METHODS.get(message)
+    if method:
+        task = SAMPLE_TASKS["event"]
+        calendar = invitation_calendar(
+            uid=f"{task.id}@boucle",
+            method=method,
+            sequence=0 if message == MessageType.invitation else 1,
+            title=task.title,
+            start=task.due,
+            end=task.due.replace(hour=task.due.hour + 3),
+            zone=ZONE,
+            organiser=("Boucle", "boucle@demo.boucle.test"),
+            attendees=[
+                ("Marc Dupuis", "marc.dupuis@demo.boucle.test"),
+                ("Paul Durand", "paul.durand@demo.boucle.test"),
+            ],
+            stamp=stamp,
+            location=task.location,
+        ).to_ical()
+    key = f"preview|{message.value}|{locale}"
+    person = recipient(locale)
+    return build_email(
+        rendered,
+        sender=("Boucle", "boucle@demo.boucle.test"),
+        recipient=(person.name, person.email),
+        message_id_value=message_id(key, "boucle.local"),
+        date=stamp,
+        calendar=calendar,
+        calendar_method=method,
+    )
