@@ -56,6 +56,14 @@ DIRECTORY_TTL = 30.0
 
 
 @dataclass(frozen=True)
+class Failure:
+    """A message the SMTP server refused for good (5xx)."""
+
+    subject: str
+    error: str
+
+
+@dataclass(frozen=True)
 class Directory:
     """Organisation, people, portfolio and indicator names, as one consistent snapshot."""
 
@@ -303,8 +311,10 @@ class NotificationActivities:
                 report.sent += 1
             elif outcome == "skipped":
                 report.skipped += 1
-            elif outcome == "failed":
+            elif isinstance(outcome, Failure):
                 report.failed += 1
+                if message.message != MessageType.delivery_failed:
+                    temporary += await self._tell_officers(message, outcome)
             else:
                 temporary.append(outcome)
         if temporary:
@@ -312,10 +322,48 @@ class NotificationActivities:
             raise ApplicationError("temporary delivery failure: " + "; ".join(temporary))
         return report
 
-    async def _deliver(self, message: Outgoing) -> str:
+    async def _tell_officers(self, message: Outgoing, failure: Failure) -> list[str]:
+        """Report a permanent failure to the officers; returns their temporary failures."""
+        temporary: list[str] = []
+        directory = await asyncio.to_thread(self._directory)
+        for officer in directory.people.values():
+            if officer.role != "officer" or not officer.active or officer.id == message.person.id:
+                continue
+            locale = officer.locale or directory.locale
+            context = plan_context(
+                Recipient(officer.id, officer.name, officer.email, locale),
+                directory.organisation,
+                {},
+                {},
+                failure={
+                    "name": message.person.name,
+                    "email": message.person.email,
+                    "subject": failure.subject,
+                    "error": failure.error,
+                },
+            )
+            report = Outgoing(
+                key=f"{message.key}|failed|{officer.id}",
+                message=MessageType.delivery_failed,
+                person=officer,
+                locale=locale,
+                context=context,
+                task_id=message.task_id,
+                cycle_id=message.cycle_id,
+                scheduled_at=message.scheduled_at,
+            )
+            outcome = await self._deliver(report)
+            if isinstance(outcome, str) and outcome not in ("sent", "skipped"):
+                temporary.append(outcome)
+        return temporary
+
+    async def _deliver(self, message: Outgoing) -> str | Failure:
         row = await asyncio.to_thread(self._claim, message)
-        if row is None:
+        if row is None or row.status == "sent":
             return "skipped"
+        if row.status == "failed":
+            # Refused for good earlier: report it again (idempotent) in case that report failed.
+            return Failure(row.subject, row.last_error or "")
         rendered = render(
             message.message, message.locale, message.context, self.config.templates_dir
         )
@@ -338,16 +386,18 @@ class NotificationActivities:
                 "failed" if error.permanent else "pending",
                 str(error),
             )
-            return "failed" if error.permanent else f"{message.person.email}: {error}"
+            if error.permanent:
+                return Failure(rendered.subject, str(error))
+            return f"{message.person.email}: {error}"
         await asyncio.to_thread(self._record, message.key, rendered.subject, "sent", None)
         return "sent"
 
     def _claim(self, message: Outgoing) -> Notification | None:
-        """Write the outbox row before sending; None when this message was already handled."""
+        """Write the outbox row before sending; an existing row is returned as it stands."""
         with self.sessions() as session:
             row = session.exec(select(Notification).where(Notification.key == message.key)).first()
-            if row is not None and row.status in ("sent", "failed"):
-                return None
+            if row is not None:
+                return row
             if row is None:
                 row = Notification(
                     key=message.key,

@@ -27,6 +27,7 @@ class MessageType(StrEnum):
     review_request = "review_request"
     draft_ready = "draft_ready"
     digest = "digest"
+    delivery_failed = "delivery_failed"
 
 
 NOTICE_MESSAGES = {

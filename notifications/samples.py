@@ -63,7 +63,9 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
     """A context as the engine would build it, with the demo plan's people and portfolios."""
     links = {"view": "http://127.0.0.1:8000/docs"}
     person = recipient(locale)
-    if message.value.startswith(("plan_", "values", "evaluation", "review", "draft", "digest")):
+    if message.value.startswith(
+        ("plan_", "values", "evaluation", "review", "draft", "digest", "delivery")
+    ):
         plan = {
             "portfolio": "restauration",
             "portfolio_name": "Restauration — denrées alimentaires",
@@ -123,6 +125,12 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
             score=score,
             week=week,
             indicators=["Part des produits bio", "Part des produits locaux"],
+            failure={
+                "name": "Nadia Benali",
+                "email": "nadia.benali@exemple",
+                "subject": "Rappel : Rédiger la clause d'insertion",
+                "error": "550 5.1.1 mailbox unavailable",
+            },
         )
     task = SAMPLE_TASKS[TASK_SAMPLE.get(message, "action")]
     return task_context(
