@@ -20,6 +20,7 @@ from notifications import formatting
 from notifications.context import Recipient, TaskFacts, plan_context, task_context
 from notifications.email import build_email, message_id
 from notifications.ics import invitation_calendar, task_length, task_uid
+from notifications.links import LINK_LIFETIME, LinkClaim, sign_link
 from notifications.messages import CALENDAR_METHODS, MessageType
 from notifications.render import render
 from notifications.smtp import DeliveryError, Mailer
@@ -35,6 +36,7 @@ class NotificationConfig:
     app_url: str = "http://127.0.0.1:8000"
     message_domain: str = "boucle.local"
     templates_dir: str | None = None
+    link_secret: str | None = None  # without it, emails carry no one-click action
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,7 @@ class NotificationActivities:
             calendar = self._invitation(
                 task, people, zone, CALENDAR_METHODS[message], notice.sequence
             )
-        links = {"view": f"{self.config.app_url}/tasks/{task.id}"}
+        view = f"{self.config.app_url}/cycles/{task.portfolio}/{task.year}"
         result = []
         for person_id in notice.to:
             person = people.get(person_id)
@@ -181,7 +183,7 @@ class NotificationActivities:
                 recipient,
                 zone,
                 organisation,
-                links,
+                self._links(view, task, person, message),
                 change=notice.change,
                 overdue_days=notice.overdue_days,
             )
@@ -199,6 +201,18 @@ class NotificationActivities:
                 )
             )
         return result
+
+    def _links(
+        self, view: str, task: DomainTask, person: Person, message: MessageType
+    ) -> dict[str, str]:
+        links = {"view": view}
+        if self.config.link_secret and message in ONE_CLICK and person.id in task.assignees:
+            token = sign_link(
+                self.config.link_secret,
+                LinkClaim("complete", task.id, person.id, datetime.now(UTC) + LINK_LIFETIME),
+            )
+            links["complete"] = f"{self.config.app_url}/act/{token}"
+        return links
 
     def _invitation(
         self,
@@ -434,6 +448,7 @@ class NotificationActivities:
             session.commit()
 
 
+ONE_CLICK = {MessageType.reminder, MessageType.due, MessageType.overdue}
 DIGEST_INSTEAD = {MessageType.reminder, MessageType.due}
 
 STATUS_LABELS = {

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
-from api.routes import cycles, health, tasks
+from api.routes import cycles, health, links, tasks
 from boucle.settings import Settings, get_settings
 from boucle.temporal import connect
 from store.database import SessionFactory, make_engine
@@ -26,6 +26,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
         app.state.sessions = sessions or SessionFactory(make_engine(settings.database))
         app.state.temporal = temporal
         lock = asyncio.Lock()
@@ -53,4 +54,5 @@ def create_app(
     app.include_router(health.router)
     app.include_router(cycles.router)
     app.include_router(tasks.router)
+    app.include_router(links.router)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,6 +38,8 @@ class Settings(BaseSettings):
     message_domain: str = "boucle.local"
     templates_dir: str | None = None
 
+    secret_key: str = ""  # signs one-click links; all workers and API replicas share it
+
     worker_activities: int = 200
     worker_threads: int = 16
     scheduler: bool = True
@@ -44,6 +47,18 @@ class Settings(BaseSettings):
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'boucle.db'}"
+
+    @property
+    def link_secret(self) -> str:
+        """BOUCLE_SECRET_KEY, or a key kept in the data folder (one machine, `boucle dev`)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     @property
     def base_url(self) -> str:

@@ -43,6 +43,7 @@ def notification_config(settings: Settings) -> NotificationConfig:
         app_url=settings.base_url,
         message_domain=settings.message_domain,
         templates_dir=settings.templates_dir,
+        link_secret=settings.link_secret,
     )
 
 

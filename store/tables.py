@@ -180,3 +180,12 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime | None = _when()
     revoked_at: datetime | None = _when()
     last_used_at: datetime | None = _when()
+
+
+class UsedLink(SQLModel, table=True):
+    """One-click links already used: each works once."""
+
+    digest: str = Field(primary_key=True, max_length=64)
+    person_id: str = Field(max_length=64)
+    task_id: str = Field(max_length=200)
+    used_at: datetime | None = _when()

@@ -184,3 +184,71 @@ async def test_completing_a_task_goes_through_its_workflow(
                 )
                 again = await buyer.post(f"/tasks/{task.id}/complete", json={})
                 assert again.status_code == 409
+
+
+async def test_a_one_click_link_completes_its_task_once(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    from notifications.links import LinkClaim, sign_link
+
+    document = plan_with(ITEMS)
+    sessions = store_with(document, tmp_path)
+    (task,) = [t for t in plan_tasks(document, document.plans[0]) if t.item == "pub"]
+    with sessions() as session:
+        session.add(
+            Task(
+                id=task.id,
+                cycle_id="restauration/2027",
+                portfolio="restauration",
+                year=2027,
+                item="pub",
+                kind="action",
+                title="Publier <vite>",
+                due_at=task.due,
+                original_at=task.original,
+                assignees=["resto"],
+            )
+        )
+        session.commit()
+    settings = Settings(data_dir=tmp_path, secret_key="s3cret")
+    now = datetime.now(UTC)
+    token = sign_link("s3cret", LinkClaim("complete", task.id, "resto", now + timedelta(days=3)))
+    expired = sign_link("s3cret", LinkClaim("complete", task.id, "resto", now - timedelta(1)))
+    forged = sign_link("autre", LinkClaim("complete", task.id, "resto", now + timedelta(1)))
+    payload, signature = token.split(".")
+    tampered = (
+        sign_link("s3cret", LinkClaim("complete", task.id, "nett", now + timedelta(1))).split(".")[
+            0
+        ]
+        + "."
+        + signature
+    )
+    app = create_app(settings, sessions=sessions, temporal=env.client)
+    async with running_worker(env.client, sessions, RecordingMailer()) as queue:
+        handle = await env.client.start_workflow(
+            TaskWorkflow.run,
+            TaskInput(
+                task=task,
+                organisation=document.organisation,
+                holidays=cycle_holidays(document.organisation, 2027),
+                officers=document.officers,
+                assignable=("resto", "nett", "qdd"),
+                execution_start=await env.get_current_time(),
+                closes_at=task.due + timedelta(days=30),
+            ),
+            id=task_workflow_id(task.id),
+            task_queue=queue,
+        )
+        async with app.router.lifespan_context(app), client(app) as browser:
+            shown = await browser.get(f"/act/{token}")
+            assert shown.status_code == 200 and "Publier &lt;vite&gt;" in shown.text
+            assert '<form method="post">' in shown.text
+            assert (await handle.query(TaskWorkflow.view)).status == "open"  # GET did nothing
+            for bad in (expired, forged, tampered, "n'importe-quoi"):
+                assert (await browser.post(f"/act/{bad}")).status_code == 400
+            done = await browser.post(f"/act/{token}")
+            assert done.status_code == 200 and "C'est noté" in done.text
+            view = await handle.query(TaskWorkflow.view)
+            assert (view.status, view.done_by) == ("done", "resto")
+            assert (await browser.post(f"/act/{token}")).status_code == 409
+            assert (await browser.get(f"/act/{token}")).status_code == 409

@@ -180,3 +180,35 @@ async def test_a_person_who_chose_the_digest_gets_only_overdue_notices(
         )
         await handle.result()
     assert [kind for kind, _, _ in sent_keys(sessions)] == ["overdue", "overdue", "escalation"]
+
+
+async def test_reminders_carry_a_one_click_link_for_assignees_only(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    from activities.notify import NotificationActivities, NotificationConfig
+    from notifications.links import verify_link
+    from workflows.types import TaskNotice
+
+    document, task = one_task("""
+        - {id: f, kind: training_session, title: Formation, start: "2027-03-16T14:00",
+           assignees: [qdd], attendees: [resto]}
+    """)
+    sessions = store_with(document, tmp_path)
+    mailer = RecordingMailer()
+    activities = NotificationActivities(sessions, mailer, NotificationConfig(link_secret="k"))
+    await activities.send_task_notice(
+        TaskNotice(
+            key="k1",
+            message="reminder",
+            task=task,
+            to=("qdd", "resto"),
+            scheduled_at=datetime(2027, 3, 9, 8, tzinfo=UTC),
+        )
+    )
+    by_person = {
+        m["To"].addresses[0].username: m.get_body(("plain",)).get_content() for m in mailer.sent
+    }
+    assert "Marquer comme fait" not in by_person["paul.durand"]  # an attendee
+    line = next(x for x in by_person["claire.martin"].splitlines() if "Marquer" in x)
+    claim = verify_link("k", line.rsplit("/act/", 1)[1], datetime.now(UTC))
+    assert (claim.task, claim.person, claim.action) == (task.id, "qdd", "complete")

@@ -1,0 +1,95 @@
+"""One-click links from emails: GET shows what will happen, only the POST acts, once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from html import escape
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.exc import IntegrityError
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from api.deps import SessionDep, TemporalDep
+from notifications.links import LinkError, link_digest, verify_link
+from store.tables import Task, UsedLink
+from workflows.task import TaskWorkflow
+from workflows.types import CompleteRequest, task_workflow_id
+
+router = APIRouter(prefix="/act", tags=["one-click links"], include_in_schema=True)
+
+PAGE = """<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} — Boucle</title></head>
+<body style="font-family:Arial,Helvetica,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;
+line-height:1.5;color:#1d1d1b">
+<h1 style="font-size:1.4rem">{title}</h1>{body}</body></html>"""
+
+
+def page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(PAGE.format(title=escape(title), body=body), status_code=status)
+
+
+def _secret(request: Request) -> str:
+    return str(request.app.state.settings.link_secret)
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+def confirm_link(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+    """Show the task and a button; a link scanner that only GETs changes nothing."""
+    try:
+        claim = verify_link(_secret(request), token, datetime.now(UTC))
+    except LinkError as error:
+        return page("Lien invalide", f"<p>{escape(str(error))}.</p>", 400)
+    if session.get(UsedLink, link_digest(token)) is not None:
+        return page("Lien déjà utilisé", "<p>Ce lien a déjà servi.</p>", 409)
+    task = session.get(Task, claim.task)
+    if task is None:
+        return page("Tâche introuvable", "<p>Cette tâche n'existe plus.</p>", 404)
+    body = (
+        f"<p><strong>{escape(task.title)}</strong></p>"
+        f'<form method="post"><button type="submit" style="padding:.6rem 1rem;'
+        f'background:#1f5c3a;color:#fff;border:0;font-weight:bold">'
+        f"Confirmer : c'est fait</button></form>"
+    )
+    return page("Marquer comme fait", body)
+
+
+@router.post("/{token}", response_class=HTMLResponse)
+async def use_link(
+    token: str, request: Request, session: SessionDep, temporal: TemporalDep
+) -> HTMLResponse:
+    try:
+        claim = verify_link(_secret(request), token, datetime.now(UTC))
+    except LinkError as error:
+        return page("Lien invalide", f"<p>{escape(str(error))}.</p>", 400)
+    session.add(
+        UsedLink(
+            digest=link_digest(token),
+            person_id=claim.person,
+            task_id=claim.task,
+            used_at=datetime.now(UTC),
+        )
+    )
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return page("Lien déjà utilisé", "<p>Ce lien a déjà servi.</p>", 409)
+    handle = temporal.get_workflow_handle(task_workflow_id(claim.task))
+    try:
+        await handle.execute_update(
+            TaskWorkflow.complete,
+            CompleteRequest(by=claim.person, comment="marquée comme faite depuis le courriel"),
+        )
+    except WorkflowUpdateFailedError as error:
+        reason = escape(str(getattr(error.cause, "message", error.cause)))
+        return page("Impossible", f"<p>{reason}</p>", 409)
+    except RPCError:
+        return page("Impossible", "<p>Cette tâche est close.</p>", 409)
+    return page(
+        "Tâche faite",
+        "<p>C'est noté : la tâche est marquée comme faite ; les rappels s'arrêtent.</p>",
+    )

@@ -1,0 +1,73 @@
+"""One-click links in emails: signed, expiring, single-purpose (HMAC-SHA256)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+LINK_LIFETIME = timedelta(days=30)
+
+
+class LinkError(ValueError):
+    """The link is malformed, tampered with or expired."""
+
+
+@dataclass(frozen=True)
+class LinkClaim:
+    action: str  # "complete"
+    task: str
+    person: str
+    expires: datetime
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_link(secret: str, claim: LinkClaim) -> str:
+    payload = json.dumps(
+        {
+            "a": claim.action,
+            "t": claim.task,
+            "p": claim.person,
+            "e": int(claim.expires.timestamp()),
+        },
+        separators=(",", ":"),
+    ).encode()
+    signature = hmac.new(secret.encode(), payload, hashlib.sha256).digest()
+    return f"{_b64(payload)}.{_b64(signature)}"
+
+
+def verify_link(secret: str, token: str, now: datetime) -> LinkClaim:
+    try:
+        encoded, signature = token.split(".")
+        payload = _unb64(encoded)
+        expected = hmac.new(secret.encode(), payload, hashlib.sha256).digest()
+        if not hmac.compare_digest(expected, _unb64(signature)):
+            raise LinkError("this link has been altered")
+        data = json.loads(payload)
+        claim = LinkClaim(
+            action=str(data["a"]),
+            task=str(data["t"]),
+            person=str(data["p"]),
+            expires=datetime.fromtimestamp(int(data["e"]), UTC),
+        )
+    except LinkError:
+        raise
+    except (ValueError, KeyError, TypeError) as error:
+        raise LinkError("this link is not valid") from error
+    if claim.expires < now:
+        raise LinkError("this link has expired")
+    return claim
+
+
+def link_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
