@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
-from api.routes import cycles, health, links, tasks
+from api.routes import cycles, health, links, notifications, tasks
 from boucle.settings import Settings, get_settings
 from boucle.temporal import connect
 from store.database import SessionFactory, make_engine
@@ -54,5 +54,6 @@ def create_app(
     app.include_router(health.router)
     app.include_router(cycles.router)
     app.include_router(tasks.router)
+    app.include_router(notifications.router)
     app.include_router(links.router)
     return app

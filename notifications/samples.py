@@ -133,6 +133,8 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
             },
         )
     task = SAMPLE_TASKS[TASK_SAMPLE.get(message, "action")]
+    if message in (MessageType.reminder, MessageType.due, MessageType.overdue):
+        links = {**links, "complete": "http://127.0.0.1:8000/act/exemple-de-lien-signe"}
     return task_context(
         task,
         person,

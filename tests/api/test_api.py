@@ -252,3 +252,62 @@ async def test_a_one_click_link_completes_its_task_once(
             assert (view.status, view.done_by) == ("done", "resto")
             assert (await browser.post(f"/act/{token}")).status_code == 409
             assert (await browser.get(f"/act/{token}")).status_code == 409
+
+
+async def test_failed_deliveries_are_visible_and_buyers_see_only_their_own(tmp_path: Path) -> None:
+    from store.tables import Notification
+
+    sessions, tokens = seeded(tmp_path)
+    with sessions() as session:
+        for person, status, error in [
+            ("resto", "sent", None),
+            ("nett", "failed", "550 mailbox unavailable"),
+        ]:
+            session.add(
+                Notification(
+                    key=f"k|{person}",
+                    type="reminder",
+                    person_id=person,
+                    email=f"{person}@example.org",
+                    message_id=f"<{person}@b>",
+                    status=status,
+                    attempts=1,
+                    last_error=error,
+                    subject="Rappel : Publier",
+                )
+            )
+        session.commit()
+    app = create_app(Settings(data_dir=tmp_path), sessions=sessions)
+    async with app.router.lifespan_context(app):
+        async with client(app, tokens["dgs"]) as direction:
+            failed = (await direction.get("/notifications", params={"status": "failed"})).json()
+            assert [(n["person_id"], n["last_error"]) for n in failed] == [
+                ("nett", "550 mailbox unavailable")
+            ]
+            assert (
+                await direction.get("/notifications", params={"status": "lost"})
+            ).status_code == 422
+        async with client(app, tokens["resto"]) as buyer:
+            mine = (await buyer.get("/notifications")).json()
+            assert [n["person_id"] for n in mine] == ["resto"]
+
+
+def test_an_organisation_can_override_a_template(tmp_path: Path) -> None:
+    from notifications.messages import MessageType
+    from notifications.render import render
+    from notifications.samples import sample_context
+
+    (tmp_path / "fr").mkdir()
+    (tmp_path / "fr" / "reminder.txt").write_text(
+        "{% set subject %}[Achats] {{ task.title }}{% endset %}"
+        '{% extends "fr/base.txt" %}{% block body %}À faire : {{ task.title }}{% endblock %}'
+    )
+    rendered = render(
+        MessageType.reminder,
+        "fr",
+        sample_context(MessageType.reminder, "fr"),
+        override=str(tmp_path),
+    )
+    assert rendered.subject.startswith("[Achats] Publier le marché bio")
+    assert "À faire : Publier" in rendered.text
+    assert "Bonjour Paul Durand" in rendered.text  # the base layout still comes from Boucle
