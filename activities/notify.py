@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert as sa_insert
+from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -55,6 +57,19 @@ class Outgoing:
 
 
 DIRECTORY_TTL = 30.0
+
+
+OUTBOX = Notification.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """The outbox row of a message, as the claim found or wrote it."""
+
+    status: str
+    message_id: str
+    subject: str
+    last_error: str | None
 
 
 @dataclass(frozen=True)
@@ -373,7 +388,7 @@ class NotificationActivities:
 
     async def _deliver(self, message: Outgoing) -> str | Failure:
         row = await asyncio.to_thread(self._claim, message)
-        if row is None or row.status == "sent":
+        if row.status == "sent":
             return "skipped"
         if row.status == "failed":
             # Refused for good earlier: report it again (idempotent) in case that report failed.
@@ -406,46 +421,51 @@ class NotificationActivities:
         await asyncio.to_thread(self._record, message.key, rendered.subject, "sent", None)
         return "sent"
 
-    def _claim(self, message: Outgoing) -> Notification | None:
+    def _claim(self, message: Outgoing) -> Claimed:
         """Write the outbox row before sending; an existing row is returned as it stands."""
-        with self.sessions() as session:
-            row = session.exec(select(Notification).where(Notification.key == message.key)).first()
+        # Core statements on a plain connection: this runs for every message of a burst.
+        table = OUTBOX
+        columns = (table.c.status, table.c.message_id, table.c.subject, table.c.last_error)
+        with self.sessions.engine.begin() as connection:
+            row = connection.execute(sa_select(*columns).where(table.c.key == message.key)).first()
             if row is not None:
-                return row
-            if row is None:
-                row = Notification(
-                    key=message.key,
-                    type=message.message.value,
-                    task_id=message.task_id,
-                    cycle_id=message.cycle_id,
-                    person_id=message.person.id,
-                    email=message.person.email,
-                    message_id=message_id(message.key, self.config.message_domain),
-                    scheduled_at=message.scheduled_at,
-                    created_at=datetime.now(UTC),
+                return Claimed(*row)
+            identity = message_id(message.key, self.config.message_domain)
+            try:
+                connection.execute(
+                    sa_insert(table).values(
+                        key=message.key,
+                        type=message.message.value,
+                        task_id=message.task_id,
+                        cycle_id=message.cycle_id,
+                        person_id=message.person.id,
+                        email=message.person.email,
+                        subject="",
+                        message_id=identity,
+                        scheduled_at=message.scheduled_at,
+                        status="pending",
+                        attempts=0,
+                        created_at=datetime.now(UTC),
+                    )
                 )
-                session.add(row)
-                try:
-                    session.commit()
-                except IntegrityError:
-                    session.rollback()
-                    return self._claim(message)
-            return row
+            except IntegrityError:
+                connection.rollback()
+                return self._claim(message)  # another worker claimed it first
+        return Claimed("pending", identity, "", None)
 
     def _record(self, key: str, subject: str, status: str, error: str | None) -> None:
-        with self.sessions() as session:
-            session.execute(
-                update(Notification)
-                .where(col(Notification.key) == key)
+        with self.sessions.engine.begin() as connection:
+            connection.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.key == key)
                 .values(
-                    attempts=Notification.attempts + 1,
+                    attempts=OUTBOX.c.attempts + 1,
                     subject=subject,
                     status=status,
                     last_error=error,
                     sent_at=datetime.now(UTC) if status == "sent" else None,
                 )
             )
-            session.commit()
 
 
 ONE_CLICK = {MessageType.reminder, MessageType.due, MessageType.overdue}
