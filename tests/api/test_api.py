@@ -66,6 +66,24 @@ def seeded(tmp_path: Path) -> tuple[SessionFactory, dict[str, str]]:
     return sessions, tokens
 
 
+async def start_task(env: WorkflowEnvironment, document, task, queue: str):  # noqa: ANN001
+    """The workflow of one task, as the cycle would start it."""
+    return await env.client.start_workflow(
+        TaskWorkflow.run,
+        TaskInput(
+            task=task,
+            organisation=document.organisation,
+            holidays=cycle_holidays(document.organisation, 2027),
+            officers=document.officers,
+            assignable=("resto", "nett", "qdd"),
+            execution_start=await env.get_current_time(),
+            closes_at=task.due + timedelta(days=30),
+        ),
+        id=task_workflow_id(task.id),
+        task_queue=queue,
+    )
+
+
 def client(app, token: str | None = None) -> httpx.AsyncClient:  # noqa: ANN001
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.AsyncClient(
@@ -147,20 +165,7 @@ async def test_completing_a_task_goes_through_its_workflow(
         session.commit()
     app = create_app(Settings(data_dir=tmp_path), sessions=sessions, temporal=env.client)
     async with running_worker(env.client, sessions, RecordingMailer()) as queue:
-        await env.client.start_workflow(
-            TaskWorkflow.run,
-            TaskInput(
-                task=task,
-                organisation=document.organisation,
-                holidays=cycle_holidays(document.organisation, 2027),
-                officers=document.officers,
-                assignable=("resto", "nett", "qdd"),
-                execution_start=await env.get_current_time(),
-                closes_at=task.due + timedelta(days=30),
-            ),
-            id=task_workflow_id(task.id),
-            task_queue=queue,
-        )
+        await start_task(env, document, task, queue)
         async with app.router.lifespan_context(app):
             async with client(app, tokens["nett"]) as other_buyer:
                 refused = await other_buyer.post(f"/tasks/{task.id}/complete", json={})
@@ -225,20 +230,7 @@ async def test_a_one_click_link_completes_its_task_once(
     )
     app = create_app(settings, sessions=sessions, temporal=env.client)
     async with running_worker(env.client, sessions, RecordingMailer()) as queue:
-        handle = await env.client.start_workflow(
-            TaskWorkflow.run,
-            TaskInput(
-                task=task,
-                organisation=document.organisation,
-                holidays=cycle_holidays(document.organisation, 2027),
-                officers=document.officers,
-                assignable=("resto", "nett", "qdd"),
-                execution_start=await env.get_current_time(),
-                closes_at=task.due + timedelta(days=30),
-            ),
-            id=task_workflow_id(task.id),
-            task_queue=queue,
-        )
+        handle = await start_task(env, document, task, queue)
         async with app.router.lifespan_context(app), client(app) as browser:
             shown = await browser.get(f"/act/{token}")
             assert shown.status_code == 200 and "Publier &lt;vite&gt;" in shown.text
