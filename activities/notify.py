@@ -159,7 +159,16 @@ class NotificationActivities:
     def _task_messages(self, notice: TaskNotice) -> list[Outgoing]:
         organisation, zone, default_locale = self._organisation()
         task = notice.task
-        people = self._people(list({*notice.to, *task.assignees, *task.attendees}))
+        people = self._people(
+            list(
+                {
+                    *notice.to,
+                    *task.assignees,
+                    *task.attendees,
+                    *([notice.proposal.by] if notice.proposal else []),
+                }
+            )
+        )
         portfolio = self._names(Portfolio, [task.portfolio]).get(task.portfolio, task.portfolio)
         indicators = self._names(Indicator, list(task.indicators))
         facts = TaskFacts(
@@ -201,6 +210,7 @@ class NotificationActivities:
                 self._links(view, task, person, message),
                 change=notice.change,
                 overdue_days=notice.overdue_days,
+                proposal=self._proposal(notice, people, zone, recipient.locale),
             )
             result.append(
                 Outgoing(
@@ -217,16 +227,30 @@ class NotificationActivities:
             )
         return result
 
+    def _proposal(
+        self, notice: TaskNotice, people: dict[str, Person], zone: ZoneInfo, locale: str
+    ) -> dict[str, str]:
+        proposal = notice.proposal
+        if proposal is None:
+            return {"by": "", "due_text": "", "reason": ""}
+        by = people.get(proposal.by)
+        return {
+            "by": by.name if by else proposal.by,
+            "due_text": formatting.when(proposal.due, zone, locale),
+            "reason": proposal.reason or "",
+        }
+
     def _links(
         self, view: str, task: DomainTask, person: Person, message: MessageType
     ) -> dict[str, str]:
         links = {"view": view}
         if self.config.link_secret and message in ONE_CLICK and person.id in task.assignees:
-            token = sign_link(
-                self.config.link_secret,
-                LinkClaim("complete", task.id, person.id, datetime.now(UTC) + LINK_LIFETIME),
-            )
-            links["complete"] = f"{self.config.app_url}/act/{token}"
+            expires = datetime.now(UTC) + LINK_LIFETIME
+            for action in ("complete", "postpone"):
+                token = sign_link(
+                    self.config.link_secret, LinkClaim(action, task.id, person.id, expires)
+                )
+                links[action] = f"{self.config.app_url}/act/{token}"
         return links
 
     def _invitation(

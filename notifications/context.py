@@ -74,6 +74,7 @@ def task_context(
         },
         "change": extra.pop("change", None),
         "overdue_days": extra.pop("overdue_days", 0),
+        "proposal": extra.pop("proposal", None) or {"by": "", "due_text": "", "reason": ""},
         **extra,
     }
 

@@ -28,6 +28,9 @@ class MessageType(StrEnum):
     draft_ready = "draft_ready"
     digest = "digest"
     delivery_failed = "delivery_failed"
+    reschedule_requested = "reschedule_requested"
+    reschedule_approved = "reschedule_approved"
+    reschedule_refused = "reschedule_refused"
 
 
 NOTICE_MESSAGES = {

@@ -134,7 +134,11 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
         )
     task = SAMPLE_TASKS[TASK_SAMPLE.get(message, "action")]
     if message in (MessageType.reminder, MessageType.due, MessageType.overdue):
-        links = {**links, "complete": "http://127.0.0.1:8000/act/exemple-de-lien-signe"}
+        links = {
+            **links,
+            "complete": "http://127.0.0.1:8000/act/exemple-de-lien-signe",
+            "postpone": "http://127.0.0.1:8000/act/autre-lien-signe",
+        }
     return task_context(
         task,
         person,
@@ -143,6 +147,13 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
         links,
         change="déplacée d'une semaine" if locale == "fr" else "moved a week",
         overdue_days=3 if message == MessageType.overdue else 10,
+        proposal={
+            "by": "Paul Durand",
+            "reason": "le marché est relancé",
+            "due_text": "lundi 22 février 2027 à 17 h"
+            if locale == "fr"
+            else "Monday 22 February 2027 at 5:00 PM",
+        },
     )
 
 

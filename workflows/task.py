@@ -19,6 +19,8 @@ with workflow.unsafe.imports_passed_through():
         CompleteRequest,
         ReassignRequest,
         Refusal,
+        RescheduleDecision,
+        RescheduleProposal,
         RescheduleRequest,
         SendReport,
         TaskInput,
@@ -158,7 +160,13 @@ class TaskWorkflow:
             retry_policy=STORE_RETRY,
         )
 
-    async def _tell(self, message: str, to: tuple[str, ...], change: str | None) -> None:
+    async def _tell(
+        self,
+        message: str,
+        to: tuple[str, ...],
+        change: str | None,
+        proposal: RescheduleProposal | None = None,
+    ) -> None:
         if not to:
             return
         now = workflow.now()
@@ -172,6 +180,7 @@ class TaskWorkflow:
                 scheduled_at=now,
                 sequence=self.state.sequence,
                 change=change,
+                proposal=proposal,
             )
         )
 
@@ -191,6 +200,7 @@ class TaskWorkflow:
             sequence=self.state.sequence,
             next_notice=pending[0].at if pending else None,
             sent=len(self.state.handled),
+            proposal=self.state.proposal,
         )
 
     # --- updates: what people do -----------------------------------------------------------
@@ -271,11 +281,14 @@ class TaskWorkflow:
     def _validate_reschedule(self, request: RescheduleRequest) -> None:
         self._require_open()
         self._require_officer(request.by)
-        if request.due.tzinfo is None:
+        self._validate_due(request.due)
+
+    def _validate_due(self, due: datetime) -> None:
+        if due.tzinfo is None:
             raise refuse(Refusal.invalid, "the new due time needs a UTC offset")
-        if request.due <= workflow.now():
+        if due <= workflow.now():
             raise refuse(Refusal.invalid, "the new due time is in the past")
-        day = request.due.astimezone(self.calendar.zone).date()
+        day = due.astimezone(self.calendar.zone).date()
         if not self.calendar.is_working_day(day):
             name = self.calendar.holiday_name(day) or "non-working day"
             raise refuse(Refusal.invalid, f"{day.isoformat()} is not a working day ({name})")
@@ -290,6 +303,45 @@ class TaskWorkflow:
             message, self.task.people if self.task.is_event else self.task.assignees, reason
         )
         await self._project()
+
+    @workflow.update
+    async def request_reschedule(self, proposal: RescheduleProposal) -> TaskView:
+        self.state.proposal = proposal
+        await self._tell(
+            "reschedule_requested",
+            self.input.officers,
+            f"{proposal.due.isoformat()}|{proposal.reason or ''}",
+        )
+        return self.view()
+
+    @request_reschedule.validator
+    def _validate_request(self, proposal: RescheduleProposal) -> None:
+        self._require_open()
+        if proposal.by not in self.task.assignees:
+            raise refuse(Refusal.forbidden, "only an assignee may ask to move the task")
+        if self.state.proposal is not None:
+            raise refuse(Refusal.conflict, "a request to move this task is already waiting")
+        self._validate_due(proposal.due)
+
+    @workflow.update
+    async def decide_reschedule(self, decision: RescheduleDecision) -> TaskView:
+        proposal = self.state.proposal
+        assert proposal is not None
+        self.state.proposal = None
+        message = "reschedule_approved" if decision.approve else "reschedule_refused"
+        await self._tell(message, (proposal.by,), decision.reason, proposal)
+        if decision.approve:
+            await self._apply_reschedule(proposal.due, decision.reason or proposal.reason)
+        return self.view()
+
+    @decide_reschedule.validator
+    def _validate_decision(self, decision: RescheduleDecision) -> None:
+        self._require_open()
+        self._require_officer(decision.by)
+        if self.state.proposal is None:
+            raise refuse(Refusal.conflict, "no request to move this task is waiting")
+        if decision.approve:
+            self._validate_due(self.state.proposal.due)
 
     @workflow.update
     async def reassign(self, request: ReassignRequest) -> TaskView:

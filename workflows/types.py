@@ -62,6 +62,7 @@ class TaskState(BaseModel):
     evidence_url: str | None = None
     values: dict[str, float] = Field(default_factory=dict)
     sequence: int = 0
+    proposal: RescheduleProposal | None = None
 
 
 class CompleteRequest(BaseModel):
@@ -79,6 +80,20 @@ class ValuesRequest(BaseModel):
 class RescheduleRequest(BaseModel):
     by: str
     due: datetime
+    reason: str | None = None
+
+
+class RescheduleProposal(BaseModel):
+    """A buyer asks to move a task; the officer decides."""
+
+    by: str
+    due: datetime
+    reason: str | None = None
+
+
+class RescheduleDecision(BaseModel):
+    by: str
+    approve: bool
     reason: str | None = None
 
 
@@ -104,6 +119,7 @@ class TaskView(BaseModel):
     sequence: int
     next_notice: datetime | None
     sent: int
+    proposal: RescheduleProposal | None = None
 
 
 # --- notifications -----------------------------------------------------------------------
@@ -120,6 +136,7 @@ class TaskNotice(BaseModel):
     sequence: int = 0
     change: str | None = None
     overdue_days: int = 0
+    proposal: RescheduleProposal | None = None
 
 
 class PlanNotice(BaseModel):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import escape
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.exc import IntegrityError
@@ -12,10 +14,12 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from api.deps import SessionDep, TemporalDep
+from domain.calendar import WorkingCalendar
+from domain.model import Organisation as OrganisationSettings
 from notifications.links import LinkError, link_digest, verify_link
-from store.tables import Task, UsedLink
+from store.tables import Organisation, Task, UsedLink
 from workflows.task import TaskWorkflow
-from workflows.types import CompleteRequest, task_workflow_id
+from workflows.types import CompleteRequest, RescheduleProposal, task_workflow_id
 
 router = APIRouter(prefix="/act", tags=["one-click links"], include_in_schema=True)
 
@@ -48,13 +52,40 @@ def confirm_link(token: str, request: Request, session: SessionDep) -> HTMLRespo
     task = session.get(Task, claim.task)
     if task is None:
         return page("Tâche introuvable", "<p>Cette tâche n'existe plus.</p>", 404)
+    if claim.action == "postpone":
+        when = format_datetime(
+            postponed_due(session, task),
+            "EEEE d MMMM y 'à' H:mm",
+            locale="fr",
+            tzinfo=_zone(session),
+        )
+        title, button = "Reporter d'une semaine", f"Demander le report au {when}"
+    else:
+        title, button = "Marquer comme fait", "Confirmer : c'est fait"
     body = (
         f"<p><strong>{escape(task.title)}</strong></p>"
         f'<form method="post"><button type="submit" style="padding:.6rem 1rem;'
         f'background:#1f5c3a;color:#fff;border:0;font-weight:bold">'
-        f"Confirmer : c'est fait</button></form>"
+        f"{escape(button)}</button></form>"
     )
-    return page("Marquer comme fait", body)
+    return page(title, body)
+
+
+def _zone(session: SessionDep) -> ZoneInfo:
+    organisation = session.get(Organisation, 1)
+    return ZoneInfo(organisation.timezone if organisation else "Europe/Paris")
+
+
+def postponed_due(session: SessionDep, task: Task) -> datetime:
+    """A week later at the same local time, moved to the next working day if needed."""
+    organisation = session.get(Organisation, 1)
+    settings = OrganisationSettings(
+        **(organisation.document.get("organisation", {}) if organisation else {"name": "Boucle"})
+    )
+    calendar = WorkingCalendar.of(settings)
+    local = task.due_at.astimezone(calendar.zone)
+    day = calendar.next_working_day(local.date() + timedelta(days=7))
+    return calendar.local(day, local.time().replace(tzinfo=None))
 
 
 @router.post("/{token}", response_class=HTMLResponse)
@@ -79,7 +110,22 @@ async def use_link(
         session.rollback()
         return page("Lien déjà utilisé", "<p>Ce lien a déjà servi.</p>", 409)
     handle = temporal.get_workflow_handle(task_workflow_id(claim.task))
+    task = session.get(Task, claim.task)
     try:
+        if claim.action == "postpone" and task is not None:
+            await handle.execute_update(
+                TaskWorkflow.request_reschedule,
+                RescheduleProposal(
+                    by=claim.person,
+                    due=postponed_due(session, task),
+                    reason="report d'une semaine demandé depuis le courriel",
+                ),
+            )
+            return page(
+                "Demande envoyée",
+                "<p>Le responsable Qualité &amp; DD est prévenu ; "
+                "vous recevrez sa réponse par courriel.</p>",
+            )
         await handle.execute_update(
             TaskWorkflow.complete,
             CompleteRequest(by=claim.person, comment="marquée comme faite depuis le courriel"),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, HTTPException
+from pydantic import AwareDatetime, BaseModel, Field
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -14,7 +16,13 @@ from api.models import CompleteTask, TaskPublic
 from api.routes.cycles import task_public
 from store.tables import Task
 from workflows.task import TaskWorkflow
-from workflows.types import CompleteRequest, Refusal, task_workflow_id
+from workflows.types import (
+    CompleteRequest,
+    Refusal,
+    RescheduleDecision,
+    RescheduleProposal,
+    task_workflow_id,
+)
 
 router = APIRouter(prefix="/tasks", tags=["tasks"], responses=PROBLEM_RESPONSES)
 
@@ -58,5 +66,71 @@ async def complete_task(
         if error.status == RPCStatusCode.NOT_FOUND:
             raise HTTPException(409, "this task is closed: it can no longer change") from None
         raise
+    session.refresh(task)
+    return task_public(task, datetime.now(UTC))
+
+
+class RescheduleRequestBody(BaseModel):
+    due: AwareDatetime
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class RescheduleDecisionBody(BaseModel):
+    approve: bool
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+async def _update(temporal: TemporalDep, task_id: str, update: Any, argument: Any) -> None:
+    handle = temporal.get_workflow_handle(task_workflow_id(task_id))
+    try:
+        await handle.execute_update(update, argument)
+    except WorkflowUpdateFailedError as error:
+        raise refusal(error) from None
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise HTTPException(409, "this task is closed: it can no longer change") from None
+        raise
+
+
+@router.post("/{task_id:path}/reschedule-request", response_model=TaskPublic)
+async def request_reschedule(
+    task_id: str,
+    body: RescheduleRequestBody,
+    session: SessionDep,
+    person: CurrentPerson,
+    temporal: TemporalDep,
+) -> TaskPublic:
+    """An assignee asks to move the task; the officers are told and decide."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise HTTPException(404, f"no task {task_id!r}")
+    await _update(
+        temporal,
+        task_id,
+        TaskWorkflow.request_reschedule,
+        RescheduleProposal(by=person.id, due=body.due, reason=body.reason),
+    )
+    session.refresh(task)
+    return task_public(task, datetime.now(UTC))
+
+
+@router.post("/{task_id:path}/reschedule-decision", response_model=TaskPublic)
+async def decide_reschedule(
+    task_id: str,
+    body: RescheduleDecisionBody,
+    session: SessionDep,
+    person: CurrentPerson,
+    temporal: TemporalDep,
+) -> TaskPublic:
+    """The officer approves (the task moves, its reminders follow) or refuses."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise HTTPException(404, f"no task {task_id!r}")
+    await _update(
+        temporal,
+        task_id,
+        TaskWorkflow.decide_reschedule,
+        RescheduleDecision(by=person.id, approve=body.approve, reason=body.reason),
+    )
     session.refresh(task)
     return task_public(task, datetime.now(UTC))

@@ -303,3 +303,78 @@ def test_an_organisation_can_override_a_template(tmp_path: Path) -> None:
     assert rendered.subject.startswith("[Achats] Publier le marché bio")
     assert "À faire : Publier" in rendered.text
     assert "Bonjour Paul Durand" in rendered.text  # the base layout still comes from Boucle
+
+
+async def test_a_buyer_asks_to_postpone_and_the_officer_decides(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    from notifications.links import LinkClaim, sign_link
+
+    document = plan_with(ITEMS)
+    sessions = store_with(document, tmp_path)
+    (task,) = [t for t in plan_tasks(document, document.plans[0]) if t.item == "pub"]
+    with sessions() as session:
+        tokens = {p: create_token(session, p) for p in ("resto", "qdd")}
+        session.add(
+            Task(
+                id=task.id,
+                cycle_id="restauration/2027",
+                portfolio="restauration",
+                year=2027,
+                item="pub",
+                kind="action",
+                title="Publier",
+                due_at=task.due,
+                original_at=task.original,
+                assignees=["resto"],
+            )
+        )
+        session.commit()
+    app = create_app(
+        Settings(data_dir=tmp_path, secret_key="k"), sessions=sessions, temporal=env.client
+    )
+    mailer = RecordingMailer()
+    link = sign_link(
+        "k", LinkClaim("postpone", task.id, "resto", datetime.now(UTC) + timedelta(days=3))
+    )
+    async with running_worker(env.client, sessions, mailer) as queue:
+        handle = await start_task(env, document, task, queue)
+        async with app.router.lifespan_context(app):
+            async with client(app) as browser:
+                shown = await browser.get(f"/act/{link}")
+                # Due Monday 15 February 17:00: a week later is Monday 22 February.
+                assert "Demander le report au lundi 22 février 2027 à 17:00" in shown.text
+                assert (await browser.post(f"/act/{link}")).status_code == 200
+            proposal = (await handle.query(TaskWorkflow.view)).proposal
+            assert proposal is not None and proposal.due.isoformat() == "2027-02-22T17:00:00+01:00"
+            async with client(app, tokens["resto"]) as buyer:
+                twice = await buyer.post(
+                    f"/tasks/{task.id}/reschedule-request",
+                    json={"due": "2027-03-01T17:00:00+01:00"},
+                )
+                assert twice.status_code == 409  # one request at a time
+                self_approval = await buyer.post(
+                    f"/tasks/{task.id}/reschedule-decision", json={"approve": True}
+                )
+                assert self_approval.status_code == 403
+            async with client(app, tokens["qdd"]) as officer:
+                decided = await officer.post(
+                    f"/tasks/{task.id}/reschedule-decision",
+                    json={"approve": True, "reason": "accordé"},
+                )
+                assert decided.status_code == 200, decided.text
+                assert decided.json()["due"].startswith("2027-02-22T16:00:00")
+            async with client(app, tokens["resto"]) as buyer:
+                holiday = await buyer.post(
+                    f"/tasks/{task.id}/reschedule-request",
+                    json={"due": "2027-04-05T17:00:00+02:00"},
+                )
+                assert holiday.status_code == 200  # Monday 5 April 2027 is a working day
+                easter = await buyer.post(
+                    f"/tasks/{task.id}/reschedule-request",
+                    json={"due": "2027-03-29T17:00:00+02:00"},
+                )
+                assert easter.status_code == 409  # a request is already waiting
+    subjects = [m["Subject"] for m in mailer.sent]
+    assert "Demande de report : Publier" in subjects  # to the officer
+    assert "Report accepté : Publier" in subjects  # to the buyer
