@@ -185,7 +185,13 @@ def plan_import(
             by=by,
             with_search_attributes=settings.search_attributes,
         ):
-            state = "cycle démarré" if result.cycle_started else "cycle déjà en cours"
+            state = (
+                "cycle démarré"
+                if result.cycle_started
+                else "cycle mis à jour (à soumettre à nouveau)"
+                if result.cycle_revised
+                else "cycle déjà en cours"
+            )
             news = "nouvelle version" if result.new_version else "version inchangée"
             print(f"{result.portfolio}/{result.year} : v{result.version} ({news}), {state}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -19,6 +19,7 @@ from workflows.types import (
     CycleInput,
     CycleView,
     Phase,
+    PlanRevision,
     SubmitRequest,
     cycle_workflow_id,
 )
@@ -31,6 +32,7 @@ class ImportedPlan:
     version: int
     new_version: bool
     cycle_started: bool
+    cycle_revised: bool = False
 
 
 async def import_plans(
@@ -51,10 +53,24 @@ async def import_plans(
         ]
         session.commit()
     for plan, version, created in versions:
+        one = single_plan(document, plan)
         started = await start_cycle(
-            client, task_queue, single_plan(document, plan), version.version, with_search_attributes
+            client, task_queue, one, version.version, with_search_attributes
         )
-        results.append(ImportedPlan(plan.portfolio, plan.year, version.version, created, started))
+        revised = False
+        if not started and created:
+            # A new version of a draft replaces it while the cycle still waits for approval.
+            try:
+                await cycle_handle(client, plan.portfolio, plan.year).execute_update(
+                    PortfolioCycleWorkflow.revise,
+                    PlanRevision(by=by, document=one, version=version.version),
+                )
+                revised = True
+            except WorkflowUpdateFailedError:
+                revised = False
+        results.append(
+            ImportedPlan(plan.portfolio, plan.year, version.version, created, started, revised)
+        )
     return results
 
 

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         EvaluationFacts,
         Phase,
         PlanNotice,
+        PlanRevision,
         ReassignRequest,
         Refusal,
         ReviewRequest,
@@ -223,6 +224,35 @@ class PortfolioCycleWorkflow:
             raise refuse(Refusal.conflict, "the plan is not a draft waiting for submission")
         if request.by not in self.document.officers:
             raise refuse(Refusal.forbidden, "only the Quality & SD officer submits the plan")
+
+    @workflow.update
+    def revise(self, revision: PlanRevision) -> CycleView:
+        self.document = revision.document
+        self.input = self.input.model_copy(update={"plan_version": revision.version})
+        self.state.submitted_at = None  # the direction approves what it was shown
+        self.state.submitted_by = None
+        self.woken = True
+        return self.view()
+
+    @revise.validator
+    def _validate_revise(self, revision: PlanRevision) -> None:
+        if self.phase != Phase.planning or self.state.approved_at is not None:
+            raise refuse(Refusal.conflict, "only a plan waiting for approval can be replaced")
+        plans = revision.document.plans
+        if len(plans) != 1 or (plans[0].portfolio, plans[0].year) != (
+            self.input.portfolio,
+            self.input.year,
+        ):
+            raise refuse(
+                Refusal.invalid, f"the revision is not this portfolio's plan for {self.input.year}"
+            )
+        _, errors = validate_data(as_data(revision.document))
+        if errors:
+            raise refuse(
+                Refusal.invalid,
+                "the plan is not valid: "
+                + "; ".join(f"{e.path}: {e.message('en')}" for e in errors[:5]),
+            )
 
     @workflow.update
     def approve(self, request: ApprovalRequest) -> CycleView:

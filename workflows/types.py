@@ -215,6 +215,14 @@ class Amendment(BaseModel):
     reason: str | None = None
 
 
+class PlanRevision(BaseModel):
+    """A new version of the draft, imported while the cycle waits in planning."""
+
+    by: str | None
+    document: PlanFile
+    version: int
+
+
 class ApprovalRequest(BaseModel):
     by: str
 
