@@ -16,7 +16,7 @@ from api.cache import TtlCache
 from api.deps import CurrentPerson, SessionDep
 from api.errors import PROBLEM_RESPONSES
 from api.models import CycleDetail, CycleSummary, TaskPublic
-from store.tables import Cycle, Portfolio, Task
+from store.tables import Cycle, Portfolio, Task, TaskPerson
 
 router = APIRouter(prefix="/cycles", tags=["cycles"], responses=PROBLEM_RESPONSES)
 
@@ -130,9 +130,12 @@ def read_cycle(
         raise HTTPException(404, f"no cycle for portfolio {portfolio!r} in {year}")
     (summary,) = summaries(session, [cycle])
     now = datetime.now(UTC)
-    tasks = session.exec(
-        select(Task).where(Task.cycle_id == cycle.id).order_by(col(Task.due_at), col(Task.id))
-    ).all()
+    query = select(Task).where(Task.cycle_id == cycle.id)
+    if person.role == "buyer":
+        # A buyer sees the cycle's progress, but only the tasks that concern them.
+        mine = select(TaskPerson.task_id).where(TaskPerson.person_id == person.id)
+        query = query.where(col(Task.id).in_(mine))
+    tasks = session.exec(query.order_by(col(Task.due_at), col(Task.id))).all()
     return CycleDetail(
         **summary.model_dump(),
         submitted_at=cycle.submitted_at,

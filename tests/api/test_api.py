@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar import cycle_holidays
@@ -378,3 +379,22 @@ async def test_a_buyer_asks_to_postpone_and_the_officer_decides(
     subjects = [m["Subject"] for m in mailer.sent]
     assert "Demande de report : Publier" in subjects  # to the officer
     assert "Report accepté : Publier" in subjects  # to the buyer
+
+
+async def test_a_buyer_sees_only_their_own_tasks_in_a_cycle(tmp_path: Path) -> None:
+    from store.tables import TaskPerson
+
+    sessions, tokens = seeded(tmp_path)
+    with sessions() as session:
+        mine = session.exec(select(Task).where(Task.item == "t1")).one()
+        session.add(TaskPerson(task_id=mine.id, person_id="nett", relation="assignee"))
+        session.commit()
+    app = create_app(Settings(data_dir=tmp_path), sessions=sessions)
+    async with app.router.lifespan_context(app):
+        async with client(app, tokens["nett"]) as buyer:
+            detail = (await buyer.get("/cycles/restauration/2027")).json()
+            assert [task["item"] for task in detail["tasks"]] == ["t1"]
+            assert detail["tasks_total"] == 4  # progress stays visible
+        async with client(app, tokens["dgs"]) as direction:
+            detail = (await direction.get("/cycles/restauration/2027")).json()
+            assert len(detail["tasks"]) == 4
