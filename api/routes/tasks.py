@@ -50,22 +50,16 @@ async def complete_task(
     task = session.get(Task, task_id)
     if task is None:
         raise HTTPException(404, f"no task {task_id!r}")
-    handle = temporal.get_workflow_handle(task_workflow_id(task_id))
-    try:
-        await handle.execute_update(
-            TaskWorkflow.complete,
-            CompleteRequest(
-                by=person.id,
-                comment=body.comment,
-                evidence_url=str(body.evidence_url) if body.evidence_url else None,
-            ),
-        )
-    except WorkflowUpdateFailedError as error:
-        raise refusal(error) from None
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(409, "this task is closed: it can no longer change") from None
-        raise
+    await _update(
+        temporal,
+        task_id,
+        TaskWorkflow.complete,
+        CompleteRequest(
+            by=person.id,
+            comment=body.comment,
+            evidence_url=str(body.evidence_url) if body.evidence_url else None,
+        ),
+    )
     session.refresh(task)
     return task_public(task, datetime.now(UTC))
 
@@ -81,6 +75,7 @@ class RescheduleDecisionBody(BaseModel):
 
 
 async def _update(temporal: TemporalDep, task_id: str, update: Any, argument: Any) -> None:
+    """Run a task workflow update; a refusal or a closed task becomes a problem response."""
     handle = temporal.get_workflow_handle(task_workflow_id(task_id))
     try:
         await handle.execute_update(update, argument)
