@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy import select as sa_select
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
@@ -27,7 +27,7 @@ from notifications.messages import CALENDAR_METHODS, MessageType
 from notifications.render import render
 from notifications.smtp import DeliveryError, Mailer
 from store.database import SessionFactory
-from store.tables import Indicator, Notification, Organisation, Person, Portfolio, Task
+from store.tables import Cycle, Indicator, Notification, Organisation, Person, Portfolio, Task
 from workflows.types import ActivityName, PlanNotice, SendReport, TaskNotice
 
 
@@ -286,10 +286,13 @@ class NotificationActivities:
         portfolio = self._names(Portfolio, [notice.portfolio]).get(
             notice.portfolio, notice.portfolio
         )
+        cycle_id = f"{notice.portfolio}/{notice.year}"
         with self.sessions() as session:
-            tasks = session.exec(
-                select(Task).where(Task.cycle_id == f"{notice.portfolio}/{notice.year}")
-            ).all()
+            occurrences = session.exec(
+                select(func.count()).select_from(Task).where(Task.cycle_id == cycle_id)
+            ).one()
+            cycle = session.get(Cycle, cycle_id)
+        card = (cycle.scorecard if cycle else None) or {}
         result = []
         for person_id in notice.to:
             person = people.get(person_id)
@@ -301,7 +304,7 @@ class NotificationActivities:
                 "portfolio_name": portfolio,
                 "year": facts.get("year", notice.year),
                 "items": facts.get("items", 0),
-                "occurrences": len(tasks),
+                "occurrences": occurrences,
                 "carried_over": facts.get("carried_over", 0),
                 "approve_by_text": formatting.day(
                     _deadline(facts, notice.scheduled_at), zone, locale
@@ -314,7 +317,7 @@ class NotificationActivities:
                 plan,
                 {"view": f"{self.config.app_url}/cycles/{notice.portfolio}/{notice.year}"},
                 indicators=facts.get("indicators", []),
-                score=self._score(notice, locale),
+                score=_score(card, locale),
             )
             result.append(
                 Outgoing(
@@ -329,29 +332,6 @@ class NotificationActivities:
                 )
             )
         return result
-
-    def _score(self, notice: PlanNotice, locale: str) -> dict[str, Any]:
-        from store.tables import Cycle
-
-        with self.sessions() as session:
-            cycle = session.get(Cycle, f"{notice.portfolio}/{notice.year}")
-        card = (cycle.scorecard if cycle else None) or {}
-        tasks = card.get("tasks", {})
-        labels = STATUS_LABELS.get(locale, STATUS_LABELS["fr"])
-        return {
-            "done_on_time": tasks.get("done_on_time", 0),
-            "done_late": tasks.get("done_late", 0),
-            "missed": tasks.get("missed", 0),
-            "indicators": [
-                {
-                    "name": row["name"],
-                    "value_text": _number(row.get("value")),
-                    "target_text": _number(row.get("target")),
-                    "status_text": labels.get(row["status"], row["status"]),
-                }
-                for row in card.get("indicators", [])
-            ],
-        }
 
     # --- delivery --------------------------------------------------------------------------
 
@@ -509,6 +489,26 @@ STATUS_LABELS = {
         "no_data": "no value",
     },
 }
+
+
+def _score(card: dict[str, Any], locale: str) -> dict[str, Any]:
+    """What an evaluation message says about a stored scorecard."""
+    tasks = card.get("tasks", {})
+    labels = STATUS_LABELS.get(locale, STATUS_LABELS["fr"])
+    return {
+        "done_on_time": tasks.get("done_on_time", 0),
+        "done_late": tasks.get("done_late", 0),
+        "missed": tasks.get("missed", 0),
+        "indicators": [
+            {
+                "name": row["name"],
+                "value_text": _number(row.get("value")),
+                "target_text": _number(row.get("target")),
+                "status_text": labels.get(row["status"], row["status"]),
+            }
+            for row in card.get("indicators", [])
+        ],
+    }
 
 
 def _deadline(facts: dict[str, Any], fallback: datetime) -> datetime:

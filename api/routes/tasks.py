@@ -47,21 +47,12 @@ async def complete_task(
     person: CurrentPerson,
     temporal: TemporalDep,
 ) -> TaskPublic:
-    task = session.get(Task, task_id)
-    if task is None:
-        raise HTTPException(404, f"no task {task_id!r}")
-    await _update(
-        temporal,
-        task_id,
-        TaskWorkflow.complete,
-        CompleteRequest(
-            by=person.id,
-            comment=body.comment,
-            evidence_url=str(body.evidence_url) if body.evidence_url else None,
-        ),
+    request = CompleteRequest(
+        by=person.id,
+        comment=body.comment,
+        evidence_url=str(body.evidence_url) if body.evidence_url else None,
     )
-    session.refresh(task)
-    return task_public(task, datetime.now(UTC))
+    return await _act(session, temporal, task_id, TaskWorkflow.complete, request)
 
 
 class RescheduleRequestBody(BaseModel):
@@ -74,8 +65,16 @@ class RescheduleDecisionBody(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-async def _update(temporal: TemporalDep, task_id: str, update: Any, argument: Any) -> None:
-    """Run a task workflow update; a refusal or a closed task becomes a problem response."""
+async def _act(
+    session: SessionDep, temporal: TemporalDep, task_id: str, update: Any, argument: Any
+) -> TaskPublic:
+    """Run an update on a task's workflow and return the task as the store now has it.
+
+    A refusal becomes 403, 409 or 422 with its reason; a closed task, 409.
+    """
+    task = session.get(Task, task_id)
+    if task is None:
+        raise HTTPException(404, f"no task {task_id!r}")
     handle = temporal.get_workflow_handle(task_workflow_id(task_id))
     try:
         await handle.execute_update(update, argument)
@@ -85,6 +84,8 @@ async def _update(temporal: TemporalDep, task_id: str, update: Any, argument: An
         if error.status == RPCStatusCode.NOT_FOUND:
             raise HTTPException(409, "this task is closed: it can no longer change") from None
         raise
+    session.refresh(task)
+    return task_public(task, datetime.now(UTC))
 
 
 @router.post("/{task_id:path}/reschedule-request", response_model=TaskPublic)
@@ -96,17 +97,8 @@ async def request_reschedule(
     temporal: TemporalDep,
 ) -> TaskPublic:
     """An assignee asks to move the task; the officers are told and decide."""
-    task = session.get(Task, task_id)
-    if task is None:
-        raise HTTPException(404, f"no task {task_id!r}")
-    await _update(
-        temporal,
-        task_id,
-        TaskWorkflow.request_reschedule,
-        RescheduleProposal(by=person.id, due=body.due, reason=body.reason),
-    )
-    session.refresh(task)
-    return task_public(task, datetime.now(UTC))
+    proposal = RescheduleProposal(by=person.id, due=body.due, reason=body.reason)
+    return await _act(session, temporal, task_id, TaskWorkflow.request_reschedule, proposal)
 
 
 @router.post("/{task_id:path}/reschedule-decision", response_model=TaskPublic)
@@ -118,14 +110,5 @@ async def decide_reschedule(
     temporal: TemporalDep,
 ) -> TaskPublic:
     """The officer approves (the task moves, its reminders follow) or refuses."""
-    task = session.get(Task, task_id)
-    if task is None:
-        raise HTTPException(404, f"no task {task_id!r}")
-    await _update(
-        temporal,
-        task_id,
-        TaskWorkflow.decide_reschedule,
-        RescheduleDecision(by=person.id, approve=body.approve, reason=body.reason),
-    )
-    session.refresh(task)
-    return task_public(task, datetime.now(UTC))
+    decision = RescheduleDecision(by=person.id, approve=body.approve, reason=body.reason)
+    return await _act(session, temporal, task_id, TaskWorkflow.decide_reschedule, decision)

@@ -67,6 +67,30 @@ def seeded(tmp_path: Path) -> tuple[SessionFactory, dict[str, str]]:
     return sessions, tokens
 
 
+def stored_pub_task(tmp_path: Path, title: str = "Publier"):  # noqa: ANN201
+    """The plan, a store holding it, and its `pub` task projected as the cycle would."""
+    document = plan_with(ITEMS)
+    sessions = store_with(document, tmp_path)
+    (task,) = [t for t in plan_tasks(document, document.plans[0]) if t.item == "pub"]
+    with sessions() as session:
+        session.add(
+            Task(
+                id=task.id,
+                cycle_id="restauration/2027",
+                portfolio="restauration",
+                year=2027,
+                item="pub",
+                kind="action",
+                title=title,
+                due_at=task.due,
+                original_at=task.original,
+                assignees=["resto"],
+            )
+        )
+        session.commit()
+    return document, sessions, task
+
+
 async def start_task(env: WorkflowEnvironment, document, task, queue: str):  # noqa: ANN001
     """The workflow of one task, as the cycle would start it."""
     return await env.client.start_workflow(
@@ -144,26 +168,9 @@ async def test_health_says_which_part_is_down(tmp_path: Path) -> None:
 async def test_completing_a_task_goes_through_its_workflow(
     env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    document = plan_with(ITEMS)
-    sessions = store_with(document, tmp_path)
-    (task,) = [t for t in plan_tasks(document, document.plans[0]) if t.item == "pub"]
+    document, sessions, task = stored_pub_task(tmp_path, title="Publier")
     with sessions() as session:
         tokens = {person: create_token(session, person) for person in ("resto", "nett")}
-        session.add(
-            Task(
-                id=task.id,
-                cycle_id="restauration/2027",
-                portfolio="restauration",
-                year=2027,
-                item="pub",
-                kind="action",
-                title="Publier",
-                due_at=task.due,
-                original_at=task.original,
-                assignees=["resto"],
-            )
-        )
-        session.commit()
     app = create_app(Settings(data_dir=tmp_path), sessions=sessions, temporal=env.client)
     async with running_worker(env.client, sessions, RecordingMailer()) as queue:
         await start_task(env, document, task, queue)
@@ -197,25 +204,7 @@ async def test_a_one_click_link_completes_its_task_once(
 ) -> None:
     from notifications.links import LinkClaim, sign_link
 
-    document = plan_with(ITEMS)
-    sessions = store_with(document, tmp_path)
-    (task,) = [t for t in plan_tasks(document, document.plans[0]) if t.item == "pub"]
-    with sessions() as session:
-        session.add(
-            Task(
-                id=task.id,
-                cycle_id="restauration/2027",
-                portfolio="restauration",
-                year=2027,
-                item="pub",
-                kind="action",
-                title="Publier <vite>",
-                due_at=task.due,
-                original_at=task.original,
-                assignees=["resto"],
-            )
-        )
-        session.commit()
+    document, sessions, task = stored_pub_task(tmp_path, title="Publier <vite>")
     settings = Settings(data_dir=tmp_path, secret_key="s3cret")
     now = datetime.now(UTC)
     token = sign_link("s3cret", LinkClaim("complete", task.id, "resto", now + timedelta(days=3)))
@@ -311,26 +300,9 @@ async def test_a_buyer_asks_to_postpone_and_the_officer_decides(
 ) -> None:
     from notifications.links import LinkClaim, sign_link
 
-    document = plan_with(ITEMS)
-    sessions = store_with(document, tmp_path)
-    (task,) = [t for t in plan_tasks(document, document.plans[0]) if t.item == "pub"]
+    document, sessions, task = stored_pub_task(tmp_path, title="Publier")
     with sessions() as session:
         tokens = {p: create_token(session, p) for p in ("resto", "qdd")}
-        session.add(
-            Task(
-                id=task.id,
-                cycle_id="restauration/2027",
-                portfolio="restauration",
-                year=2027,
-                item="pub",
-                kind="action",
-                title="Publier",
-                due_at=task.due,
-                original_at=task.original,
-                assignees=["resto"],
-            )
-        )
-        session.commit()
     app = create_app(
         Settings(data_dir=tmp_path, secret_key="k"), sessions=sessions, temporal=env.client
     )
