@@ -9,14 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, update
-from sqlalchemy import insert as sa_insert
-from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func
 from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.outbox import Claim, Outbox, Outcome
 from domain.tasks import Task as DomainTask
 from notifications import formatting
 from notifications.context import Recipient, TaskFacts, plan_context, task_context
@@ -27,7 +25,7 @@ from notifications.messages import CALENDAR_METHODS, MessageType
 from notifications.render import render
 from notifications.smtp import DeliveryError, Mailer
 from store.database import SessionFactory
-from store.tables import Cycle, Indicator, Notification, Organisation, Person, Portfolio, Task
+from store.tables import Cycle, Indicator, Organisation, Person, Portfolio, Task
 from workflows.types import ActivityName, PlanNotice, SendReport, TaskNotice
 
 
@@ -57,19 +55,6 @@ class Outgoing:
 
 
 DIRECTORY_TTL = 30.0
-
-
-OUTBOX = Notification.__table__  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """The outbox row of a message, as the claim found or wrote it."""
-
-    status: str
-    message_id: str
-    subject: str
-    last_error: str | None
 
 
 @dataclass(frozen=True)
@@ -113,6 +98,7 @@ class NotificationActivities:
         self.sessions = sessions
         self.mailer = mailer
         self.config = config
+        self.outbox = Outbox(sessions)
         self._snapshot: Directory | None = None
 
     # --- lookups ---------------------------------------------------------------------------
@@ -391,7 +377,18 @@ class NotificationActivities:
         return temporary
 
     async def _deliver(self, message: Outgoing) -> str | Failure:
-        row = await asyncio.to_thread(self._claim, message)
+        row = await self.outbox.claim(
+            Claim(
+                key=message.key,
+                type=message.message.value,
+                task_id=message.task_id,
+                cycle_id=message.cycle_id,
+                person_id=message.person.id,
+                email=message.person.email,
+                message_id=message_id(message.key, self.config.message_domain),
+                scheduled_at=message.scheduled_at,
+            )
+        )
         if row.status == "sent":
             return "skipped"
         if row.status == "failed":
@@ -412,64 +409,19 @@ class NotificationActivities:
         try:
             await self.mailer.send(email)
         except DeliveryError as error:
-            await asyncio.to_thread(
-                self._record,
-                message.key,
-                rendered.subject,
-                "failed" if error.permanent else "pending",
-                str(error),
+            await self.outbox.record(
+                Outcome(
+                    message.key,
+                    rendered.subject,
+                    "failed" if error.permanent else "pending",
+                    str(error),
+                )
             )
             if error.permanent:
                 return Failure(rendered.subject, str(error))
             return f"{message.person.email}: {error}"
-        await asyncio.to_thread(self._record, message.key, rendered.subject, "sent", None)
+        await self.outbox.record(Outcome(message.key, rendered.subject, "sent", None))
         return "sent"
-
-    def _claim(self, message: Outgoing) -> Claimed:
-        """Write the outbox row before sending; an existing row is returned as it stands."""
-        # Core statements on a plain connection: this runs for every message of a burst.
-        table = OUTBOX
-        columns = (table.c.status, table.c.message_id, table.c.subject, table.c.last_error)
-        with self.sessions.engine.begin() as connection:
-            row = connection.execute(sa_select(*columns).where(table.c.key == message.key)).first()
-            if row is not None:
-                return Claimed(*row)
-            identity = message_id(message.key, self.config.message_domain)
-            try:
-                connection.execute(
-                    sa_insert(table).values(
-                        key=message.key,
-                        type=message.message.value,
-                        task_id=message.task_id,
-                        cycle_id=message.cycle_id,
-                        person_id=message.person.id,
-                        email=message.person.email,
-                        subject="",
-                        message_id=identity,
-                        scheduled_at=message.scheduled_at,
-                        status="pending",
-                        attempts=0,
-                        created_at=datetime.now(UTC),
-                    )
-                )
-            except IntegrityError:
-                connection.rollback()
-                return self._claim(message)  # another worker claimed it first
-        return Claimed("pending", identity, "", None)
-
-    def _record(self, key: str, subject: str, status: str, error: str | None) -> None:
-        with self.sessions.engine.begin() as connection:
-            connection.execute(
-                update(OUTBOX)
-                .where(OUTBOX.c.key == key)
-                .values(
-                    attempts=OUTBOX.c.attempts + 1,
-                    subject=subject,
-                    status=status,
-                    last_error=error,
-                    sent_at=datetime.now(UTC) if status == "sent" else None,
-                )
-            )
 
 
 ONE_CLICK = {MessageType.reminder, MessageType.due, MessageType.overdue}

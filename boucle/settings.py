@@ -42,6 +42,9 @@ class Settings(BaseSettings):
 
     worker_activities: int = 200
     worker_threads: int = 16
+    # Workflows kept in memory between their tasks; one that is evicted is replayed from its
+    # history at its next timer, which costs far more than its few kilobytes of state.
+    worker_cached_workflows: int = 2000
     scheduler: bool = True
 
     @property

@@ -66,6 +66,7 @@ def build_worker(
         activity_executor=executor,
         workflow_runner=WORKFLOW_RUNNER,
         max_concurrent_activities=settings.worker_activities,
+        max_cached_workflows=settings.worker_cached_workflows,
         max_concurrent_workflow_task_polls=10,
         max_concurrent_activity_task_polls=10,
     )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from notifications.context import Recipient, TaskFacts, plan_context, task_context
-from notifications.email import build_email, message_id
+from notifications.email import Mail, build_email, message_id
 from notifications.ics import invitation_calendar
 from notifications.messages import CALENDAR_METHODS, MessageType
 from notifications.render import RenderedMessage, render
@@ -161,7 +160,7 @@ def sample_rendered(message: MessageType, locale: str) -> RenderedMessage:
     return render(message, locale, sample_context(message, locale))
 
 
-def sample_email(message: MessageType, locale: str, stamp: datetime) -> EmailMessage:
+def sample_email(message: MessageType, locale: str, stamp: datetime) -> Mail:
     rendered = sample_rendered(message, locale)
     calendar = None
     method = CALENDAR_METHODS.get(message)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from typing import Protocol
 
 import aiosmtplib
+
+from notifications.email import Mail
 
 
 class DeliveryError(Exception):
@@ -19,7 +20,7 @@ class DeliveryError(Exception):
 
 
 class Mailer(Protocol):
-    async def send(self, message: EmailMessage) -> None: ...
+    async def send(self, mail: Mail) -> None: ...
 
 
 @dataclass
@@ -52,7 +53,7 @@ class SmtpMailer:
             await client.login(self.username, self.password)
         return client
 
-    async def _send_pooled(self, message: EmailMessage) -> None:
+    async def _send_pooled(self, mail: Mail) -> None:
         """Send over one of a few kept-open connections (a burst pays no handshakes)."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.pool_size)
@@ -60,16 +61,16 @@ class SmtpMailer:
             client: aiosmtplib.SMTP | None = None
             try:
                 client = await self._connection()
-                await client.send_message(message)
+                await client.sendmail(mail.sender, list(mail.recipients), mail.data)
                 self._idle.append(client)
                 client = None
             finally:
                 if client is not None and client.is_connected:
                     client.close()
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, mail: Mail) -> None:
         try:
-            await self._send_pooled(message)
+            await self._send_pooled(mail)
         except aiosmtplib.SMTPRecipientsRefused as error:
             codes = [response.code for response in error.recipients]
             raise DeliveryError(str(error), permanent=all(500 <= c < 600 for c in codes)) from None

@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from activities.notify import NotificationConfig
 from activities.registry import build_activities
 from domain.model import PlanFile
+from notifications.email import Mail
 from notifications.smtp import DeliveryError
 from store.database import SessionFactory, make_engine, migrate
 from store.plans import save_organisation, save_plan_version
@@ -35,14 +36,14 @@ class RecordingMailer:
         self.refuse_next = 0
         self.permanent = False
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, mail: Mail) -> None:
         if self.refuse_next > 0:
             self.refuse_next -= 1
             raise DeliveryError(
                 "451 try again later" if not self.permanent else "550 no such user",
                 permanent=self.permanent,
             )
-        self.sent.append(message)
+        self.sent.append(mail.parsed())
 
 
 def store_with(document: PlanFile, folder: Path) -> SessionFactory:

@@ -69,7 +69,7 @@ def test_accents_survive_mime_and_the_calendar_part() -> None:
 
 def test_cancellation_is_an_itip_cancel() -> None:
     email = sample_email(MessageType.invitation_cancelled, "en", datetime(2026, 12, 1, tzinfo=UTC))
-    part = next(p for p in email.walk() if p.get_content_type() == "text/calendar")
+    part = next(p for p in email.parsed().walk() if p.get_content_type() == "text/calendar")
     assert part.get_param("method") == "CANCEL"
     calendar = icalendar.Calendar.from_ical(part.get_content())
     assert str(calendar["method"]) == "CANCEL"
