@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     smtp_ssl: bool = False
+    smtp_ca_file: str | None = None  # PEM bundle of CAs to trust besides the system's
     mail_from: str = "boucle@localhost"
     mail_from_name: str = "Boucle"
     message_domain: str = "boucle.local"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -33,6 +34,11 @@ def mailer_for(settings: Settings) -> SmtpMailer:
         password=settings.smtp_password,
         starttls=settings.smtp_starttls,
         use_tls=settings.smtp_ssl,
+        tls_context=(
+            ssl.create_default_context(cafile=settings.smtp_ca_file)
+            if settings.smtp_ca_file
+            else None
+        ),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -32,6 +33,7 @@ class SmtpMailer:
     starttls: bool = False
     use_tls: bool = False
     timeout: float = 30.0
+    tls_context: ssl.SSLContext | None = None  # e.g. to trust an organisation's own CA
     pool_size: int = 8
     _idle: list[aiosmtplib.SMTP] = field(default_factory=list, repr=False)
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)
@@ -46,6 +48,7 @@ class SmtpMailer:
             port=self.port,
             use_tls=self.use_tls,
             start_tls=self.starttls,
+            tls_context=self.tls_context,
             timeout=self.timeout,
         )
         await client.connect()

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.notify import NotificationActivities, NotificationConfig
 from domain.tasks import plan_tasks
-from notifications.smtp import SmtpMailer
+from notifications.email import Mail, build_email
+from notifications.render import RenderedMessage
+from notifications.smtp import DeliveryError, SmtpMailer
 from store.tables import Notification
 from tests.engine.support import store_with
 from tests.plans import plan_with
@@ -117,3 +124,106 @@ async def test_refusals_then_acceptance_deliver_each_message_once_and_5xx_is_rep
     assert report_row.subject.startswith("Message non distribué : Rappel : Publier")
     again = await environment.run(activities.send_task_notice, notice)  # a replayed retry
     assert again.sent == 0 and len(handler.received) == 2
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append(envelope.content)
+        return "250 OK"
+
+
+def accept_only(user: bytes, password: bytes) -> Any:
+    def authenticate(
+        server: Any, session: Any, envelope: Any, mechanism: str, credentials: Any
+    ) -> AuthResult:
+        ok = (credentials.login, credentials.password) == (user, password)
+        return AuthResult(success=ok, handled=False)  # the server answers 235 or 535
+
+    return authenticate
+
+
+def a_mail(subject: str) -> Mail:
+    return build_email(
+        RenderedMessage(subject=subject, text="Bonjour Élodie,", html="<p>Bonjour Élodie,</p>"),
+        sender=("Boucle", "boucle@example.org"),
+        recipient=("Élodie Müller", "elodie@example.org"),
+        message_id_value="<tls@boucle.test>",
+        date=datetime(2027, 2, 8, 8, tzinfo=UTC),
+    )
+
+
+@pytest.fixture
+def authority() -> trustme.CA:
+    return trustme.CA()
+
+
+def client_context(authority: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    authority.configure_trust(context)
+    return context
+
+
+def server_context(authority: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    return context
+
+
+async def test_starttls_with_authentication_delivers_and_a_wrong_password_is_permanent(
+    authority: trustme.CA,
+) -> None:
+    mailbox, port = Mailbox(), free_port()
+    controller = Controller(
+        mailbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=server_context(authority),
+        require_starttls=True,
+        auth_required=True,
+        authenticator=accept_only(b"boucle", b"s3cret"),
+    )
+    controller.start()
+    try:
+        trusted = client_context(authority)
+        good = SmtpMailer(
+            port=port, starttls=True, username="boucle", password="s3cret", tls_context=trusted
+        )
+        await good.send(a_mail("Rappel : échéance lundi"))
+        refused = SmtpMailer(
+            port=port, starttls=True, username="boucle", password="wrong", tls_context=trusted
+        )
+        with pytest.raises(DeliveryError) as error:
+            await refused.send(a_mail("Jamais"))
+        assert error.value.permanent and "535" in str(error.value)
+        plain = SmtpMailer(port=port, starttls=False)  # the server requires STARTTLS first
+        with pytest.raises(DeliveryError) as error:
+            await plain.send(a_mail("En clair"))
+        assert error.value.permanent
+    finally:
+        controller.stop()
+    (received,) = mailbox.received
+    parsed = message_from_bytes(received, policy=default)
+    assert parsed["Subject"] == "Rappel : échéance lundi"
+    assert parsed["To"].addresses[0].display_name == "Élodie Müller"
+
+
+async def test_implicit_tls_checks_the_certificate(authority: trustme.CA) -> None:
+    mailbox, port = Mailbox(), free_port()
+    controller = Controller(
+        mailbox, hostname="127.0.0.1", port=port, ssl_context=server_context(authority)
+    )
+    controller.start()
+    try:
+        await SmtpMailer(port=port, use_tls=True, tls_context=client_context(authority)).send(
+            a_mail("Par TLS")
+        )
+        stranger = SmtpMailer(port=port, use_tls=True)  # the system's CAs do not know it
+        with pytest.raises(DeliveryError) as error:
+            await stranger.send(a_mail("Refusé"))
+        assert not error.value.permanent  # a TLS failure is retried, an operator fixes it
+    finally:
+        controller.stop()
+    assert len(mailbox.received) == 1
