@@ -9,8 +9,9 @@ from sqlmodel import Session, col, func, select
 from temporalio import activity
 
 from domain.next_year import Review
-from domain.scorecard import IndicatorValuePoint, Scorecard, TaskOutcome
+from domain.scorecard import Scorecard
 from store.database import SessionFactory
+from store.facts import evaluation_facts
 from store.plans import document_digest
 from store.tables import Cycle, IndicatorValue, PlanVersion, Task, TaskPerson
 from workflows.types import (
@@ -31,12 +32,6 @@ def next_plan_version(session: Session, portfolio: str, year: int) -> int:
         )
     ).one()
     return (latest or 0) + 1
-
-
-def period_year(period: str) -> str:
-    """The year of a value's period: a task id (portfolio/year/item/date) or '2027', '2027-Q4'."""
-    parts = period.split("/")
-    return parts[1] if len(parts) >= 4 else period[:4]
 
 
 class StoreActivities:
@@ -153,26 +148,8 @@ class StoreActivities:
 
     @activity.defn(name=ActivityName.evaluation_facts)
     def evaluation_facts(self, cycle_id: str) -> EvaluationFacts:
-        portfolio, year = cycle_id.rsplit("/", 1)
         with self.sessions() as session:
-            tasks = session.exec(select(Task).where(Task.cycle_id == cycle_id)).all()
-            values = session.exec(
-                select(IndicatorValue).where(IndicatorValue.portfolio_id == portfolio)
-            ).all()
-        points = [
-            IndicatorValuePoint(
-                indicator=v.indicator_id,
-                period=v.period,
-                value=v.value,
-                recorded_at=v.recorded_at or datetime.now(UTC),
-            )
-            for v in values
-            if period_year(v.period) == year
-        ]
-        outcomes = [
-            TaskOutcome(task=t.id, kind=t.kind, due=t.due_at, status=t.status, done_at=t.done_at)
-            for t in tasks
-        ]
+            points, outcomes = evaluation_facts(session, cycle_id)
         return EvaluationFacts(values=points, outcomes=outcomes)
 
     @activity.defn(name=ActivityName.save_scorecard)

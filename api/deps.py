@@ -5,17 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 from temporalio.client import Client
 
 from api.cache import TtlCache
-from boucle.tokens import digest, person_for
+from api.errors import ApiError
+from boucle.tokens import Bearer, bearer_for, digest
 from store.tables import Person
 
-bearer = HTTPBearer(auto_error=False, description="A token from `boucle token create PERSON`")
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="BearerToken",
+    description="A personal token from `boucle token create PERSON` (or `POST /tokens`).",
+)
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -28,7 +33,7 @@ async def get_temporal(request: Request) -> Client:
     if client is None:
         client = await request.app.state.connect_temporal()
     if client is None:
-        raise HTTPException(503, "the workflow engine is not reachable")
+        raise ApiError(503, "temporal_down")
     return client
 
 
@@ -37,7 +42,8 @@ TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 
 # A revoked token stops working within this many seconds.
-TOKEN_CACHE = TtlCache[Person | None](ttl=10.0)
+TOKEN_CACHE = TtlCache[Bearer | None](ttl=10.0)
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 async def current_person(
@@ -46,21 +52,18 @@ async def current_person(
 ) -> Person:
     """The one place a request becomes a person (tokens today, OpenID Connect later)."""
     if credentials is None:
-        raise HTTPException(
-            401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise ApiError(401, "token_required", headers=CHALLENGE)
     token = credentials.credentials
 
-    def lookup() -> Person | None:
+    def lookup() -> Bearer | None:
         with request.app.state.sessions() as session:
-            return person_for(session, token)
+            return bearer_for(session, token)
 
-    person = await TOKEN_CACHE.get(digest(token), lambda: run_in_threadpool(lookup))
-    if person is None:
-        raise HTTPException(
-            401, "unknown, revoked or expired token", headers={"WWW-Authenticate": "Bearer"}
-        )
-    return person
+    found = await TOKEN_CACHE.get(digest(token), lambda: run_in_threadpool(lookup))
+    if found is None:
+        raise ApiError(401, "token_invalid", headers=CHALLENGE)
+    request.state.bearer = found  # the audit trail records who and with which token
+    return found.person
 
 
 CurrentPerson = Annotated[Person, Depends(current_person)]

@@ -10,10 +10,38 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
-from api.routes import cycles, health, links, notifications, tasks
+from api.audit import AuditTrail
+from api.routes import (
+    admin,
+    audit,
+    cycles,
+    health,
+    indicators,
+    links,
+    notifications,
+    people,
+    plans,
+    tasks,
+)
 from boucle.settings import Settings, get_settings
 from boucle.temporal import connect
 from store.database import SessionFactory, make_engine
+
+ROUTERS = tuple(
+    module.router
+    for module in (
+        health,
+        people,
+        plans,
+        cycles,
+        tasks,
+        indicators,
+        notifications,
+        audit,
+        admin,
+        links,
+    )
+)
 
 
 def create_app(
@@ -51,9 +79,18 @@ def create_app(
         description="Le cycle d'amélioration continue des achats responsables.",
     )
     errors.install(app)
-    app.include_router(health.router)
-    app.include_router(cycles.router)
-    app.include_router(tasks.router)
-    app.include_router(notifications.router)
-    app.include_router(links.router)
+    app.add_middleware(AuditTrail, sessions=lambda: app.state.sessions)
+    for module in (
+        health,
+        people,
+        plans,
+        cycles,
+        tasks,
+        indicators,
+        notifications,
+        audit,
+        admin,
+        links,
+    ):
+        app.include_router(module.router)
     return app

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, HttpUrl
+from pydantic import AwareDatetime, BaseModel, Field, HttpUrl
+
+from domain.model import Email, Role
 
 
 class Health(BaseModel):
@@ -61,3 +63,181 @@ class CycleDetail(CycleSummary):
 class CompleteTask(BaseModel):
     comment: str | None = Field(default=None, max_length=4000)
     evidence_url: HttpUrl | None = None
+
+
+class PersonPublic(BaseModel):
+    id: str
+    name: str
+    email: str
+    role: str
+    locale: str | None
+    digest_only: bool
+    active: bool
+
+
+class PersonWrite(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    email: Email
+    role: Role
+    locale: Literal["fr", "en"] | None = None
+    digest_only: bool = False
+    active: bool = True
+
+
+class PortfolioPublic(BaseModel):
+    id: str
+    name: str
+    owner_id: str | None
+    buyers: list[str]
+
+
+class IndicatorPublic(BaseModel):
+    id: str
+    name: str
+    unit: str
+    direction: str
+    baseline: float | None
+    target: float | None
+    floor: float | None
+    portfolios: list[str]
+    source: str | None
+
+
+class IndicatorValuePublic(BaseModel):
+    indicator_id: str
+    portfolio_id: str
+    period: str
+    value: float
+    author_id: str | None
+    comment: str | None
+    source: str | None
+    task_id: str | None
+    recorded_at: datetime | None
+
+
+class PlanVersionSummary(BaseModel):
+    portfolio: str
+    year: int
+    version: int
+    status: str
+    origin: str
+    digest: str
+    created_by: str | None
+    created_at: datetime | None
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+class PlanVersionDetail(PlanVersionSummary):
+    document: dict[str, Any]
+
+
+class LocatedError(BaseModel):
+    """One plan error, located as the command line reports it."""
+
+    line: int | None
+    path: str
+    message: str
+    text: str
+
+
+class PlanCheck(BaseModel):
+    valid: bool
+    plans: list[str]
+    occurrences: int
+    errors: list[LocatedError]
+
+
+class ImportedPlanPublic(BaseModel):
+    portfolio: str
+    year: int
+    version: int
+    new_version: bool
+    cycle_started: bool
+    cycle_revised: bool
+
+
+class CycleStatus(BaseModel):
+    """A running cycle as its workflow answers after a change."""
+
+    portfolio: str
+    year: int
+    phase: str
+    plan_version: int
+    submitted_at: datetime | None
+    approved_at: datetime | None
+    approved_by: str | None
+    tasks_started: int
+    tasks_planned: int
+    review_recorded: bool
+
+
+class AmendmentBody(BaseModel):
+    add: list[dict[str, Any]] = Field(default_factory=list, max_length=200)
+    cancel_items: list[str] = Field(default_factory=list, max_length=200)
+    reassign_items: dict[str, list[str]] = Field(default_factory=dict)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ReviewBody(BaseModel):
+    lessons: str = Field(min_length=1, max_length=20000)
+    decisions: list[str] = Field(default_factory=list, max_length=100)
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    type: str
+    task: str | None
+    to: list[str]
+    state: Literal["sent", "failed", "pending", "planned"]
+
+
+class ValuesBody(BaseModel):
+    values: dict[str, float] = Field(min_length=1, max_length=50)
+    comment: str | None = Field(default=None, max_length=4000)
+
+
+class EvidencePublic(BaseModel):
+    id: str
+    task_id: str
+    filename: str
+    media_type: str
+    size: int
+    uploaded_by: str
+    uploaded_at: datetime | None
+    url: str
+
+
+class AuditPublic(BaseModel):
+    id: int
+    at: datetime
+    person_id: str | None
+    token_id: int | None
+    method: str
+    path: str
+    action: str
+    target: str | None
+    status: int
+
+
+class TokenPublic(BaseModel):
+    id: int
+    person_id: str
+    label: str | None
+    created_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreate(BaseModel):
+    person_id: str = Field(min_length=1, max_length=64)
+    label: str | None = Field(default=None, max_length=200)
+    expires_at: AwareDatetime | None = None
+
+
+class TokenCreated(TokenPublic):
+    token: str = Field(description="Shown once; only its digest is kept.")
+
+
+class Me(PersonPublic):
+    portfolios: list[str]

@@ -232,17 +232,57 @@ def plan_approve(
 
 @token_app.command("create")
 def token_create(
-    person: str, label: Annotated[str | None, typer.Option(help="What it is for.")] = None
+    person: str,
+    label: Annotated[str | None, typer.Option(help="What it is for.")] = None,
+    expires: Annotated[
+        str | None, typer.Option(help="Lifetime (90d, 12w, 6m, 1y) or an ISO 8601 date.")
+    ] = None,
 ) -> None:
     """Print a new API token for a person (shown once, stored hashed)."""
-    from boucle.tokens import create_token
+    from boucle.tokens import expiry, issue_token
 
+    try:
+        expires_at = expiry(expires) if expires else None
+    except ValueError as error:
+        print(f"erreur : --expires {expires!r} : {error}", file=sys.stderr)
+        raise typer.Exit(2) from None
     with _sessions()() as session:
         try:
-            print(create_token(session, person, label))
+            token, row = issue_token(session, person, label, expires_at)
         except LookupError as error:
             print(f"erreur : {error}", file=sys.stderr)
             raise typer.Exit(2) from None
+    print(token)
+    until = f", valable jusqu'au {expires_at:%Y-%m-%d}" if expires_at else ""
+    print(f"jeton n° {row.id} pour {person}{until} ; il ne sera plus affiché", file=sys.stderr)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int) -> None:
+    """Revoke a token by its number (see `boucle token list`); it stops working within 10 s."""
+    from boucle.tokens import revoke_token
+
+    with _sessions()() as session:
+        row = revoke_token(session, token_id)
+    if row is None:
+        print(f"erreur : aucun jeton n° {token_id}", file=sys.stderr)
+        raise typer.Exit(2)
+    print(f"jeton n° {token_id} de {row.person_id} révoqué")
+
+
+@token_app.command("list")
+def token_list(
+    person: Annotated[str | None, typer.Option(help="Only this person's.")] = None,
+) -> None:
+    """Every token: number, person, label, dates (never the token itself)."""
+    from boucle.tokens import tokens_of
+
+    with _sessions()() as session:
+        rows = tokens_of(session, person)
+    for row in rows:
+        state = "révoqué" if row.revoked_at else "actif"
+        until = f" jusqu'au {row.expires_at:%Y-%m-%d}" if row.expires_at else ""
+        print(f"{row.id}\t{row.person_id}\t{row.label or ''}\t{state}{until}")
 
 
 @app.command("worker")

@@ -1,47 +1,112 @@
-"""API tokens: random, shown once, stored as a SHA-256 digest."""
+"""API tokens: random, shown once, stored as a SHA-256 digest.
+
+A token carries 256 random bits, so nobody can guess it from its digest faster than by trying
+2^256 values: password stretching (argon2, bcrypt) protects low-entropy secrets and would only
+slow every request here. The digest is what the database holds; the token is printed once.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.tables import ApiToken, Person
 
 TOKEN_PREFIX = "bcl_"
 
 
+@dataclass(frozen=True)
+class Bearer:
+    """Who a valid token speaks for, and which token it was (for the audit trail)."""
+
+    person: Person
+    token_id: int
+
+
 def digest(token: str) -> str:
-    # Tokens carry 256 random bits: a fast hash is enough, no password stretching needed.
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create_token(
     session: Session, person_id: str, label: str | None = None, expires_at: datetime | None = None
 ) -> str:
+    return issue_token(session, person_id, label, expires_at)[0]
+
+
+def issue_token(
+    session: Session, person_id: str, label: str | None = None, expires_at: datetime | None = None
+) -> tuple[str, ApiToken]:
+    """A new token (the only time it exists in clear) and its stored row."""
     if session.get(Person, person_id) is None:
         raise LookupError(f"unknown person: {person_id}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(
-        ApiToken(
-            person_id=person_id,
-            token_hash=digest(token),
-            label=label,
-            created_at=datetime.now(UTC),
-            expires_at=expires_at,
-        )
+    row = ApiToken(
+        person_id=person_id,
+        token_hash=digest(token),
+        label=label,
+        created_at=datetime.now(UTC),
+        expires_at=expires_at,
     )
+    session.add(row)
     session.commit()
-    return token
+    session.refresh(row)
+    return token, row
 
 
-def person_for(session: Session, token: str) -> Person | None:
+def revoke_token(session: Session, token_id: int) -> ApiToken | None:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        return None
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        session.add(row)
+        session.commit()
+        session.refresh(row)
+    return row
+
+
+def tokens_of(session: Session, person_id: str | None = None) -> list[ApiToken]:
+    query = select(ApiToken).order_by(col(ApiToken.id))
+    if person_id is not None:
+        query = query.where(ApiToken.person_id == person_id)
+    return list(session.exec(query))
+
+
+def bearer_for(session: Session, token: str) -> Bearer | None:
     """The active person a token belongs to, or None (unknown, revoked or expired)."""
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == digest(token))).first()
     now = datetime.now(UTC)
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at < now):
         return None
     person = session.get(Person, row.person_id)
-    return person if person is not None and person.active else None
+    if person is None or not person.active or row.id is None:
+        return None
+    return Bearer(person, row.id)
+
+
+def person_for(session: Session, token: str) -> Person | None:
+    bearer = bearer_for(session, token)
+    return bearer.person if bearer else None
+
+
+DURATION = re.compile(r"^(\d+)([dwmy])$")
+DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+
+
+def expiry(text: str, now: datetime | None = None) -> datetime:
+    """`90d`, `12w`, `6m`, `1y` from now, or an ISO 8601 date or instant."""
+    now = now or datetime.now(UTC)
+    match = DURATION.match(text.strip())
+    if match:
+        return now + timedelta(days=int(match.group(1)) * DAYS[match.group(2)])
+    moment = datetime.fromisoformat(text.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if moment <= now:
+        raise ValueError(f"{text} is in the past")
+    return moment

@@ -189,3 +189,29 @@ class UsedLink(SQLModel, table=True):
     person_id: str = Field(max_length=64)
     task_id: str = Field(max_length=200)
     used_at: datetime | None = _when()
+
+
+class AuditEntry(SQLModel, table=True):
+    """Every write through the API: who, with which token, what, when, and how it ended."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    person_id: str | None = Field(default=None, max_length=64, index=True)
+    token_id: int | None = None
+    method: str = Field(max_length=8)
+    path: str = Field(max_length=400)
+    action: str = Field(max_length=80)  # the route's name, e.g. complete_task
+    target: str | None = Field(default=None, max_length=200)
+    status: int
+
+
+class Evidence(SQLModel, table=True):
+    """A file attached to a task as proof of the work (kept under the data folder)."""
+
+    id: str = Field(primary_key=True, max_length=64)  # SHA-256 of the content
+    task_id: str = Field(primary_key=True, max_length=200)
+    filename: str = Field(max_length=200)
+    media_type: str = Field(max_length=100)
+    size: int
+    uploaded_by: str = Field(max_length=64)
+    uploaded_at: datetime | None = _when()

@@ -5,20 +5,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import TypeAdapter
 from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from api.access import Officer, OwnReader, Reader, buyer_task_filter, sees_everything
 from api.cache import TtlCache
-from api.deps import CurrentPerson, SessionDep
-from api.errors import PROBLEM_RESPONSES
-from api.models import CycleDetail, CycleSummary, TaskPublic
-from store.tables import Cycle, Portfolio, Task, TaskPerson
+from api.deps import SessionDep, TemporalDep
+from api.errors import ApiError, responses
+from api.models import CycleDetail, CycleStatus, CycleSummary, ReviewBody, TaskPublic, TimelineEntry
+from api.paging import PageDep
+from api.views import Scorecard, current_scorecard, cycle_timeline
+from store.tables import Cycle, Portfolio, Task
+from workflows.cycle import PortfolioCycleWorkflow
+from workflows.types import ReviewRequest
 
-router = APIRouter(prefix="/cycles", tags=["cycles"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/cycles", tags=["cycles"], responses=responses(401, 403))
+PortfolioId = Annotated[str, Path(max_length=64)]
+Year = Annotated[int, Path(ge=2000, le=2100)]
 
 
 def summaries(session: Session, cycles: list[Cycle]) -> list[CycleSummary]:
@@ -94,19 +101,23 @@ def task_public(task: Task, now: datetime) -> TaskPublic:
 
 
 # The status board is read far more often than it changes: a list is reused two seconds.
-CYCLES_CACHE = TtlCache[bytes](ttl=2.0)
+CYCLES_CACHE = TtlCache[tuple[bytes, int]](ttl=2.0)
 _LIST = TypeAdapter(list[CycleSummary])
 
 
 @router.get("", response_model=list[CycleSummary])
 async def read_cycles(
     request: Request,
-    person: CurrentPerson,
+    person: Reader,
+    page: PageDep,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-    phase: str | None = None,
-    portfolio: str | None = None,
+    phase: Annotated[str | None, Query(max_length=16)] = None,
+    portfolio: Annotated[str | None, Query(max_length=64)] = None,
+    overdue: Annotated[bool | None, Query(description="Only cycles with overdue work.")] = None,
 ) -> Response:
-    def compute() -> bytes:
+    """Every cycle's phase and progress, by year then portfolio (read from the store)."""
+
+    def compute() -> tuple[bytes, int]:
         query = select(Cycle).order_by(col(Cycle.year), col(Cycle.portfolio))
         if year is not None:
             query = query.where(Cycle.year == year)
@@ -115,26 +126,36 @@ async def read_cycles(
         if portfolio is not None:
             query = query.where(Cycle.portfolio == portfolio)
         with request.app.state.sessions() as session:
-            return _LIST.dump_json(summaries(session, list(session.exec(query))))
+            rows = summaries(session, list(session.exec(query)))
+        if overdue is not None:
+            rows = [row for row in rows if (row.tasks_overdue > 0) == overdue]
+        return _LIST.dump_json(rows[page.offset : page.offset + page.limit]), len(rows)
 
-    body = await CYCLES_CACHE.get((year, phase, portfolio), lambda: run_in_threadpool(compute))
-    return Response(body, media_type="application/json")
+    key = (year, phase, portfolio, overdue, page.limit, page.offset)
+    body, total = await CYCLES_CACHE.get(key, lambda: run_in_threadpool(compute))
+    response = Response(body, media_type="application/json")
+    page.headers(request, response, total)
+    return response
 
 
-@router.get("/{portfolio}/{year}", response_model=CycleDetail)
-def read_cycle(
-    portfolio: str, year: int, session: SessionDep, person: CurrentPerson
-) -> CycleDetail:
+def stored_cycle(session: Session, portfolio: str, year: int) -> Cycle:
     cycle = session.get(Cycle, f"{portfolio}/{year}")
     if cycle is None:
-        raise HTTPException(404, f"no cycle for portfolio {portfolio!r} in {year}")
+        raise ApiError(404, "no_cycle", portfolio=portfolio, year=year)
+    return cycle
+
+
+@router.get("/{portfolio}/{year}", response_model=CycleDetail, responses=responses(404))
+def read_cycle(
+    portfolio: PortfolioId, year: Year, session: SessionDep, person: OwnReader
+) -> CycleDetail:
+    """A cycle with its tasks (a buyer: the tasks of their own and their portfolios)."""
+    cycle = stored_cycle(session, portfolio, year)
     (summary,) = summaries(session, [cycle])
     now = datetime.now(UTC)
     query = select(Task).where(Task.cycle_id == cycle.id)
-    if person.role == "buyer":
-        # A buyer sees the cycle's progress, but only the tasks that concern them.
-        mine = select(TaskPerson.task_id).where(TaskPerson.person_id == person.id)
-        query = query.where(col(Task.id).in_(mine))
+    if not sees_everything(person):
+        query = query.where(buyer_task_filter(session, person))
     tasks = session.exec(query.order_by(col(Task.due_at), col(Task.id))).all()
     return CycleDetail(
         **summary.model_dump(),
@@ -144,4 +165,53 @@ def read_cycle(
         scorecard=cycle.scorecard,
         review=cycle.review,
         tasks=[task_public(task, now) for task in tasks],
+    )
+
+
+@router.get(
+    "/{portfolio}/{year}/timeline", response_model=list[TimelineEntry], responses=responses(404)
+)
+def read_timeline(
+    portfolio: PortfolioId,
+    year: Year,
+    session: SessionDep,
+    person: OwnReader,
+    coming: Annotated[int, Query(ge=0, le=2000, description="How many coming notices.")] = 200,
+) -> list[TimelineEntry]:
+    """What was sent (and to whom) and what is planned next, in time order.
+
+    A buyer sees only the messages addressed to them.
+    """
+    cycle = stored_cycle(session, portfolio, year)
+    mine = None if sees_everything(person) else person.id
+    return cycle_timeline(session, cycle, datetime.now(UTC), coming, only_for=mine)
+
+
+@router.get("/{portfolio}/{year}/scorecard", response_model=Scorecard, responses=responses(404))
+def read_scorecard(
+    portfolio: PortfolioId, year: Year, session: SessionDep, person: Reader
+) -> Scorecard:
+    """Indicators against targets and the year's task record, as computed now."""
+    cycle = stored_cycle(session, portfolio, year)
+    return current_scorecard(session, cycle, datetime.now(UTC))
+
+
+@router.post(
+    "/{portfolio}/{year}/review",
+    response_model=CycleStatus,
+    responses=responses(404, 409, 422, 503),
+)
+async def record_review(
+    portfolio: PortfolioId,
+    year: Year,
+    body: ReviewBody,
+    person: Officer,
+    temporal: TemporalDep,
+) -> CycleStatus:
+    """The officer's year-end review (lessons, decisions): the cycle moves on to improving."""
+    from api.routes.plans import cycle_update
+
+    request = ReviewRequest(by=person.id, lessons=body.lessons, decisions=body.decisions)
+    return await cycle_update(
+        temporal, portfolio, year, PortfolioCycleWorkflow.record_review, request
     )

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from api.access import anyone
 from api.models import Health
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], dependencies=[anyone("no token: for load balancers")])
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})

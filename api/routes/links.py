@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from api.access import anyone
 from api.deps import SessionDep, TemporalDep
 from domain.calendar import WorkingCalendar
 from domain.model import Organisation as OrganisationSettings
@@ -21,7 +22,11 @@ from store.tables import Organisation, Task, UsedLink
 from workflows.task import TaskWorkflow
 from workflows.types import CompleteRequest, RescheduleProposal, task_workflow_id
 
-router = APIRouter(prefix="/act", tags=["one-click links"], include_in_schema=True)
+router = APIRouter(
+    prefix="/act",
+    tags=["one-click links"],
+    dependencies=[anyone("the signed link is the credential: one task, one person, one use")],
+)
 
 PAGE = """<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">
@@ -96,6 +101,7 @@ async def use_link(
         claim = verify_link(_secret(request), token, datetime.now(UTC))
     except LinkError as error:
         return page("Lien invalide", f"<p>{escape(str(error))}.</p>", 400)
+    request.state.actor = claim.person  # the audit trail names who the link was for
     session.add(
         UsedLink(
             digest=link_digest(token),

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from api.deps import CurrentPerson, SessionDep
-from api.errors import PROBLEM_RESPONSES
+from api.access import OwnReader, sees_everything
+from api.deps import SessionDep
+from api.errors import responses
 from store.tables import Notification
 
-router = APIRouter(prefix="/notifications", tags=["notifications"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/notifications", tags=["notifications"], responses=responses(401, 403))
 
 
 class NotificationPublic(BaseModel):
@@ -34,17 +35,15 @@ class NotificationPublic(BaseModel):
 @router.get("", response_model=list[NotificationPublic])
 def read_notifications(
     session: SessionDep,
-    person: CurrentPerson,
+    person: OwnReader,
     status: Annotated[str | None, Query(pattern="^(pending|sent|failed)$")] = None,
     task: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     after_id: Annotated[int, Query(ge=0)] = 0,
 ) -> list[NotificationPublic]:
-    """Newest last, paged by id; a buyer sees only messages addressed to them."""
-    if person.role not in ("officer", "direction", "admin", "buyer"):
-        raise HTTPException(403, "not allowed")
+    """Oldest first, paged by id (`after_id`); a buyer sees only messages addressed to them."""
     query = select(Notification).where(col(Notification.id) > after_id)
-    if person.role == "buyer":
+    if not sees_everything(person):
         query = query.where(Notification.person_id == person.id)
     if status is not None:
         query = query.where(Notification.status == status)

@@ -2,57 +2,99 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path as FilePath
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Path, Request, UploadFile
+from fastapi.responses import FileResponse
 from pydantic import AwareDatetime, BaseModel, Field
+from sqlmodel import Session, col, select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import CurrentPerson, SessionDep, TemporalDep
-from api.errors import PROBLEM_RESPONSES
-from api.models import CompleteTask, TaskPublic
+from api.access import Officer, TaskActor, TaskReader, require_concerns
+from api.deps import SessionDep, TemporalDep
+from api.errors import ApiError, responses
+from api.models import CompleteTask, EvidencePublic, TaskPublic, ValuesBody
 from api.routes.cycles import task_public
-from store.tables import Task
+from store.tables import Evidence, Person, Task
 from workflows.task import TaskWorkflow
 from workflows.types import (
     CompleteRequest,
     Refusal,
     RescheduleDecision,
     RescheduleProposal,
+    ValuesRequest,
     task_workflow_id,
 )
 
-router = APIRouter(prefix="/tasks", tags=["tasks"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/tasks", tags=["tasks"], responses=responses(401, 403, 404))
+TaskId = Annotated[str, Path(max_length=200)]
 
 REFUSAL_STATUS = {
     Refusal.forbidden.value: 403,
     Refusal.conflict.value: 409,
     Refusal.invalid.value: 422,
 }
+WRITE_RESPONSES = responses(409, 422, 503)
+
+LARGEST_EVIDENCE = 10 * 1024 * 1024
+# media type: (extensions, leading bytes that prove it, or None for text)
+EVIDENCE_TYPES: dict[str, tuple[tuple[str, ...], tuple[bytes, ...] | None]] = {
+    "application/pdf": ((".pdf",), (b"%PDF-",)),
+    "image/png": ((".png",), (b"\x89PNG\r\n\x1a\n",)),
+    "image/jpeg": ((".jpg", ".jpeg"), (b"\xff\xd8\xff",)),
+    "application/vnd.oasis.opendocument.text": ((".odt",), (b"PK\x03\x04",)),
+    "application/vnd.oasis.opendocument.spreadsheet": ((".ods",), (b"PK\x03\x04",)),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (
+        (".docx",),
+        (b"PK\x03\x04",),
+    ),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (
+        (".xlsx",),
+        (b"PK\x03\x04",),
+    ),
+    "text/csv": ((".csv",), None),
+    "text/plain": ((".txt",), None),
+}
 
 
-def refusal(error: WorkflowUpdateFailedError) -> HTTPException:
+def refusal(error: WorkflowUpdateFailedError) -> ApiError:
     cause = error.cause
     kind = getattr(cause, "type", None) or ""
-    return HTTPException(REFUSAL_STATUS.get(kind, 409), str(getattr(cause, "message", cause)))
+    reason = str(getattr(cause, "message", cause))
+    return ApiError(REFUSAL_STATUS.get(kind, 409), "refused", reason=reason)
 
 
-@router.post("/{task_id:path}/complete", response_model=TaskPublic)
-async def complete_task(
-    task_id: str,
-    body: CompleteTask,
-    session: SessionDep,
-    person: CurrentPerson,
-    temporal: TemporalDep,
+def stored_task(session: Session, person: Person, task_id: str) -> Task:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise ApiError(404, "no_task", task=task_id)
+    require_concerns(session, person, task)
+    return task
+
+
+async def _act(
+    session: Session, temporal: Any, person: Person, task_id: str, update: Any, argument: Any
 ) -> TaskPublic:
-    request = CompleteRequest(
-        by=person.id,
-        comment=body.comment,
-        evidence_url=str(body.evidence_url) if body.evidence_url else None,
-    )
-    return await _act(session, temporal, task_id, TaskWorkflow.complete, request)
+    """Run an update on a task's workflow and return the task as the store now has it.
+
+    A refusal becomes 403, 409 or 422 with its reason; a closed task, 409.
+    """
+    task = stored_task(session, person, task_id)
+    handle = temporal.get_workflow_handle(task_workflow_id(task_id))
+    try:
+        await handle.execute_update(update, argument)
+    except WorkflowUpdateFailedError as error:
+        raise refusal(error) from None
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise ApiError(409, "task_closed") from None
+        raise
+    session.refresh(task)
+    return task_public(task, datetime.now(UTC))
 
 
 class RescheduleRequestBody(BaseModel):
@@ -65,50 +107,173 @@ class RescheduleDecisionBody(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-async def _act(
-    session: SessionDep, temporal: TemporalDep, task_id: str, update: Any, argument: Any
+@router.get(
+    "/{task_id:path}/evidence/{evidence_id}",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def read_evidence(
+    task_id: TaskId,
+    evidence_id: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
+    request: Request,
+    session: SessionDep,
+    person: TaskReader,
+) -> FileResponse:
+    """A file attached to a task, to whoever may read the task."""
+    stored_task(session, person, task_id)
+    row = session.get(Evidence, (evidence_id, task_id))
+    path = _evidence_folder(request) / evidence_id
+    if row is None or not path.exists():
+        raise ApiError(404, "no_evidence")
+    return FileResponse(path, media_type=row.media_type, filename=row.filename)
+
+
+@router.get("/{task_id:path}/evidence", response_model=list[EvidencePublic])
+def read_evidence_list(
+    task_id: TaskId, session: SessionDep, person: TaskReader
+) -> list[EvidencePublic]:
+    stored_task(session, person, task_id)
+    rows = session.exec(
+        select(Evidence).where(Evidence.task_id == task_id).order_by(col(Evidence.uploaded_at))
+    )
+    return [_evidence(row) for row in rows]
+
+
+@router.get("/{task_id:path}", response_model=TaskPublic)
+def read_task(task_id: TaskId, session: SessionDep, person: TaskReader) -> TaskPublic:
+    """One task (a buyer: one of theirs or of their portfolios)."""
+    return task_public(stored_task(session, person, task_id), datetime.now(UTC))
+
+
+@router.post("/{task_id:path}/complete", response_model=TaskPublic, responses=WRITE_RESPONSES)
+async def complete_task(
+    task_id: TaskId,
+    body: CompleteTask,
+    session: SessionDep,
+    person: TaskActor,
+    temporal: TemporalDep,
 ) -> TaskPublic:
-    """Run an update on a task's workflow and return the task as the store now has it.
-
-    A refusal becomes 403, 409 or 422 with its reason; a closed task, 409.
-    """
-    task = session.get(Task, task_id)
-    if task is None:
-        raise HTTPException(404, f"no task {task_id!r}")
-    handle = temporal.get_workflow_handle(task_workflow_id(task_id))
-    try:
-        await handle.execute_update(update, argument)
-    except WorkflowUpdateFailedError as error:
-        raise refusal(error) from None
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(409, "this task is closed: it can no longer change") from None
-        raise
-    session.refresh(task)
-    return task_public(task, datetime.now(UTC))
+    """Mark a task done, with a comment and an evidence link (an assignee or the officer)."""
+    request = CompleteRequest(
+        by=person.id,
+        comment=body.comment,
+        evidence_url=str(body.evidence_url) if body.evidence_url else None,
+    )
+    return await _act(session, temporal, person, task_id, TaskWorkflow.complete, request)
 
 
-@router.post("/{task_id:path}/reschedule-request", response_model=TaskPublic)
+@router.post("/{task_id:path}/values", response_model=TaskPublic, responses=WRITE_RESPONSES)
+async def submit_values(
+    task_id: TaskId,
+    body: ValuesBody,
+    session: SessionDep,
+    person: TaskActor,
+    temporal: TemporalDep,
+) -> TaskPublic:
+    """Indicator values for a checkpoint; it completes once every listed indicator has one."""
+    request = ValuesRequest(by=person.id, values=body.values, comment=body.comment)
+    return await _act(session, temporal, person, task_id, TaskWorkflow.submit_values, request)
+
+
+@router.post(
+    "/{task_id:path}/reschedule-request", response_model=TaskPublic, responses=WRITE_RESPONSES
+)
 async def request_reschedule(
-    task_id: str,
+    task_id: TaskId,
     body: RescheduleRequestBody,
     session: SessionDep,
-    person: CurrentPerson,
+    person: TaskActor,
     temporal: TemporalDep,
 ) -> TaskPublic:
     """An assignee asks to move the task; the officers are told and decide."""
     proposal = RescheduleProposal(by=person.id, due=body.due, reason=body.reason)
-    return await _act(session, temporal, task_id, TaskWorkflow.request_reschedule, proposal)
+    return await _act(session, temporal, person, task_id, TaskWorkflow.request_reschedule, proposal)
 
 
-@router.post("/{task_id:path}/reschedule-decision", response_model=TaskPublic)
+@router.post(
+    "/{task_id:path}/reschedule-decision", response_model=TaskPublic, responses=WRITE_RESPONSES
+)
 async def decide_reschedule(
-    task_id: str,
+    task_id: TaskId,
     body: RescheduleDecisionBody,
     session: SessionDep,
-    person: CurrentPerson,
+    person: Officer,
     temporal: TemporalDep,
 ) -> TaskPublic:
     """The officer approves (the task moves, its reminders follow) or refuses."""
     decision = RescheduleDecision(by=person.id, approve=body.approve, reason=body.reason)
-    return await _act(session, temporal, task_id, TaskWorkflow.decide_reschedule, decision)
+    return await _act(session, temporal, person, task_id, TaskWorkflow.decide_reschedule, decision)
+
+
+def _evidence_folder(request: Request) -> FilePath:
+    folder: FilePath = request.app.state.settings.data_dir / "evidence"
+    return folder
+
+
+def _evidence(row: Evidence) -> EvidencePublic:
+    return EvidencePublic(**row.model_dump(), url=f"/tasks/{row.task_id}/evidence/{row.id}")
+
+
+@router.post(
+    "/{task_id:path}/evidence",
+    response_model=EvidencePublic,
+    status_code=201,
+    responses=responses(413, 415, 422),
+)
+async def upload_evidence(
+    task_id: TaskId,
+    file: UploadFile,
+    request: Request,
+    session: SessionDep,
+    person: TaskActor,
+) -> EvidencePublic:
+    """Attach a file (PDF, image, office document, CSV; 10 MB at most) to a task.
+
+    Its address can then be given as `evidence_url` when completing the task.
+    """
+    stored_task(session, person, task_id)
+    name = FilePath(file.filename or "piece").name[:200] or "piece"
+    media_type = (file.content_type or "").split(";")[0].strip().lower()
+    accepted = ", ".join(sorted(EVIDENCE_TYPES))
+    if media_type not in EVIDENCE_TYPES:
+        raise ApiError(415, "evidence_type", accepted=accepted)
+    extensions, signatures = EVIDENCE_TYPES[media_type]
+    content = await file.read(LARGEST_EVIDENCE + 1)
+    if len(content) > LARGEST_EVIDENCE:
+        raise ApiError(413, "too_large", limit=LARGEST_EVIDENCE)
+    looks_right = (
+        any(content.startswith(signature) for signature in signatures)
+        if signatures
+        else _is_text(content)
+    )
+    if not name.lower().endswith(extensions) or not looks_right:
+        raise ApiError(415, "evidence_type", accepted=accepted)
+    digest = hashlib.sha256(content).hexdigest()
+    folder = _evidence_folder(request)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / digest
+    if not target.exists():
+        partial = folder / f".{digest}.part"
+        partial.write_bytes(content)
+        partial.replace(target)  # never a half-written file under its final name
+    row = session.get(Evidence, (digest, task_id)) or Evidence(
+        id=digest,
+        task_id=task_id,
+        filename=name,
+        media_type=media_type,
+        size=len(content),
+        uploaded_by=person.id,
+        uploaded_at=datetime.now(UTC),
+    )
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return _evidence(row)
+
+
+def _is_text(content: bytes) -> bool:
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return b"\x00" not in content

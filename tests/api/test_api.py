@@ -145,12 +145,17 @@ async def test_errors_are_problem_details(tmp_path: Path) -> None:
             response = await anonymous.get("/cycles")
             assert response.status_code == 401
             assert response.headers["content-type"] == "application/problem+json"
-            assert response.json()["title"] == "Unauthorized"
+            assert response.json()["title"] == "Authentification requise"  # French by default
+            assert response.json()["code"] == "token_required"
+            english = await anonymous.get("/cycles", headers={"Accept-Language": "en-GB,fr;q=0.5"})
+            assert english.json()["title"] == "Unauthorized"
+            assert english.json()["detail"] == "a bearer token is required"
         async with client(app, "bcl_not-a-token") as stranger:
             assert (await stranger.get("/cycles")).status_code == 401
         async with client(app, tokens["dgs"]) as http:
             missing = await http.get("/cycles/voirie/2027")
             assert missing.status_code == 404 and "voirie" in missing.json()["detail"]
+            assert missing.json()["detail"].startswith("aucun cycle pour le portefeuille")
             bad = await http.get("/cycles", params={"year": "deux-mille"})
             assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["query", "year"]
 
@@ -178,7 +183,7 @@ async def test_completing_a_task_goes_through_its_workflow(
             async with client(app, tokens["nett"]) as other_buyer:
                 refused = await other_buyer.post(f"/tasks/{task.id}/complete", json={})
                 assert refused.status_code == 403
-                assert "assignee" in refused.json()["detail"]
+                assert refused.json()["code"] == "not_your_task"
             async with client(app, tokens["resto"]) as buyer:
                 bad = await buyer.post(
                     f"/tasks/{task.id}/complete", json={"evidence_url": "pas une adresse"}

@@ -1,0 +1,162 @@
+"""Who may call what: one declaration per route, enforced there and listed in the README.
+
+Every route states the roles it admits with `allow(...)` (or `anyone()` for the two that need
+no token). Object-level rules — a buyer reaches only the tasks assigned to them or to their
+portfolios — are checked by the helpers below, inside the routes that read or act on objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.routing import APIRoute
+from sqlmodel import Session, col, or_, select
+
+from api.deps import CurrentPerson
+from api.errors import ApiError
+from domain.model import Role
+from store.tables import Person, Portfolio, Task, TaskPerson
+
+EVERY_ROLE = tuple(Role)
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: tuple[Role, ...]
+    scope: str = ""  # the object-level rule, in words, for the README table
+
+
+def allow(*roles: Role, scope: str = "") -> Any:
+    """A dependency that admits the listed roles and answers 403 to the others."""
+    admitted = set(roles)
+
+    def check(person: CurrentPerson) -> Person:
+        if person.role not in admitted:
+            raise ApiError(403, "role_forbidden", role=person.role)
+        return person
+
+    check.rule = Rule(tuple(roles), scope)  # type: ignore[attr-defined]
+    return Depends(check)
+
+
+def anyone(scope: str) -> Any:
+    def check() -> None:
+        return None
+
+    check.rule = Rule((), scope)  # type: ignore[attr-defined]
+    return Depends(check)
+
+
+BUSINESS = (Role.officer, Role.buyer, Role.direction)
+Anybody = Annotated[Person, allow(*EVERY_ROLE)]
+Reader = Annotated[Person, allow(*BUSINESS)]
+OwnReader = Annotated[
+    Person, allow(*BUSINESS, scope="a buyer: only what concerns them or their portfolios")
+]
+TaskReader = Annotated[
+    Person,
+    allow(*BUSINESS, scope="a buyer: tasks assigned to them, inviting them or of their portfolios"),
+]
+TaskActor = Annotated[
+    Person,
+    allow(
+        Role.officer,
+        Role.buyer,
+        scope="a buyer: tasks assigned to them or of their portfolios; the task's workflow "
+        "also requires an assignee (or the officer)",
+    ),
+]
+Staff = Annotated[Person, allow(Role.officer, Role.direction)]
+Officer = Annotated[Person, allow(Role.officer)]
+Director = Annotated[Person, allow(Role.direction)]
+Admin = Annotated[Person, allow(Role.admin)]
+
+
+def sees_everything(person: Person) -> bool:
+    return person.role in (Role.officer, Role.direction)
+
+
+def buyer_portfolios(session: Session, person: Person) -> set[str]:
+    """Portfolios a buyer is one of the buyers of, or owns."""
+    rows = session.exec(select(Portfolio))
+    return {p.id for p in rows if person.id in p.buyers or p.owner_id == person.id}
+
+
+def concerns(session: Session, person: Person, task: Task) -> bool:
+    if sees_everything(person):
+        return True
+    if person.role != Role.buyer:
+        return False
+    if person.id in task.assignees or person.id in task.attendees:
+        return True
+    return task.portfolio in buyer_portfolios(session, person)
+
+
+def require_concerns(session: Session, person: Person, task: Task) -> None:
+    if not concerns(session, person, task):
+        raise ApiError(403, "not_your_task")
+
+
+def buyer_task_filter(session: Session, person: Person, *, only_mine: bool = False) -> Any:
+    """A WHERE clause for the tasks a buyer may see (or only those they are named on)."""
+    mine = select(TaskPerson.task_id).where(TaskPerson.person_id == person.id)
+    if only_mine:
+        return col(Task.id).in_(mine)
+    portfolios = buyer_portfolios(session, person)
+    return or_(col(Task.id).in_(mine), col(Task.portfolio).in_(portfolios))
+
+
+@dataclass(frozen=True)
+class RouteAccess:
+    method: str
+    path: str
+    name: str
+    roles: tuple[Role, ...]
+    scope: str
+    public: bool
+
+
+def _rule_of(route: APIRoute) -> Rule | None:
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependency = pending.pop()
+        call: Callable[..., Any] | None = dependency.call
+        rule = getattr(call, "rule", None)
+        if isinstance(rule, Rule):
+            return rule
+        pending.extend(dependency.dependencies)
+    return None
+
+
+def route_table(routers: Iterable[APIRouter]) -> list[RouteAccess]:
+    """Every route with its declared access; a route without one is an error."""
+    table = []
+    for route in (route for router in routers for route in router.routes):
+        if not isinstance(route, APIRoute):
+            continue
+        rule = _rule_of(route)
+        if rule is None:
+            raise RuntimeError(f"{route.path} declares no access rule")
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            table.append(
+                RouteAccess(method, route.path, route.name, rule.roles, rule.scope, not rule.roles)
+            )
+    return sorted(table, key=lambda entry: (entry.path, entry.method))
+
+
+def markdown_table(routers: Iterable[APIRouter]) -> str:
+    """The README's route table, generated from the routes themselves."""
+    header = "| route | " + " | ".join(role.value for role in EVERY_ROLE) + " | rule |"
+    lines = [header, "|---|" + "---|" * len(EVERY_ROLE) + "---|"]
+    for entry in route_table(routers):
+        if entry.public:
+            marks = ["anyone"] * len(EVERY_ROLE)
+        else:
+            marks = ["✓" if role in entry.roles else "—" for role in EVERY_ROLE]
+        lines.append(
+            f"| `{entry.method} {entry.path}` | " + " | ".join(marks) + f" | {entry.scope} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,64 @@
+"""The audit trail: every write through the API, recorded after its answer is known."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from store.database import SessionFactory
+from store.tables import AuditEntry
+
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+log = logging.getLogger("boucle.audit")
+
+
+class AuditTrail:
+    """ASGI middleware: reads pass straight through; writes leave one row each."""
+
+    def __init__(self, app: ASGIApp, sessions: Any) -> None:
+        self.app = app
+        self.sessions = sessions  # a callable returning the SessionFactory (set at startup)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITES:
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def remember_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, remember_status)
+        finally:
+            await anyio.to_thread.run_sync(self._record, scope, status)
+
+    def _record(self, scope: Scope, status: int) -> None:
+        bearer = scope.get("state", {}).get("bearer")
+        endpoint = scope.get("endpoint")
+        parameters = scope.get("path_params") or {}
+        target = "/".join(str(value) for value in parameters.values()) or None
+        entry = AuditEntry(
+            at=datetime.now(UTC),
+            person_id=bearer.person.id if bearer else scope.get("state", {}).get("actor"),
+            token_id=bearer.token_id if bearer else None,
+            method=scope["method"],
+            path=scope["path"][:400],
+            action=getattr(endpoint, "__name__", "unknown")[:80],
+            target=target[:200] if target else None,
+            status=status,
+        )
+        try:
+            sessions: SessionFactory = self.sessions()
+            with sessions() as session:
+                session.add(entry)
+                session.commit()
+        except Exception:  # noqa: BLE001 - a write that happened must still be answered
+            log.exception("could not record the audit entry for %s %s", entry.method, entry.path)

@@ -1,0 +1,122 @@
+"""People and portfolios; `/me` and `/me/tasks` for whoever holds the token."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from sqlmodel import col, func, or_, select
+
+from api.access import Anybody, Officer, Reader, buyer_portfolios, buyer_task_filter
+from api.deps import SessionDep
+from api.errors import ApiError, responses
+from api.models import Me, PersonPublic, PersonWrite, PortfolioPublic, TaskPublic
+from api.paging import PageDep
+from api.routes.cycles import task_public
+from domain.model import Role
+from store.tables import Person, Portfolio, Task
+
+router = APIRouter(tags=["people"], responses=responses(401, 403))
+Identifier = Annotated[str, Path(max_length=64)]
+
+
+def _person(row: Person) -> PersonPublic:
+    return PersonPublic.model_validate(row, from_attributes=True)
+
+
+@router.get("/me", response_model=Me)
+def read_me(session: SessionDep, person: Anybody) -> Me:
+    """Who the token speaks for, and the portfolios they buy for."""
+    return Me(**_person(person).model_dump(), portfolios=sorted(buyer_portfolios(session, person)))
+
+
+@router.get("/me/tasks", response_model=list[TaskPublic])
+def read_my_tasks(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    person: Anybody,
+    page: PageDep,
+    status: Annotated[str | None, Query(pattern="^(open|done|cancelled)$")] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    overdue: bool | None = None,
+) -> list[TaskPublic]:
+    """The tasks assigned to me or to which I am invited, soonest first."""
+    now = datetime.now(UTC)
+    query = select(Task).where(buyer_task_filter(session, person, only_mine=True))
+    if status is not None:
+        query = query.where(Task.status == status)
+    if year is not None:
+        query = query.where(Task.year == year)
+    if overdue is True:
+        query = query.where(Task.status == "open", col(Task.due_at) < now)
+    elif overdue is False:
+        query = query.where(or_(col(Task.status) != "open", col(Task.due_at) >= now))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(Task.due_at), col(Task.id)).offset(page.offset).limit(page.limit)
+    ).all()
+    page.headers(request, response, total)
+    return [task_public(row, now) for row in rows]
+
+
+@router.get("/people", response_model=list[PersonPublic])
+def read_people(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    person: Anybody,
+    page: PageDep,
+    role: Role | None = None,
+) -> list[PersonPublic]:
+    """Everyone, by id (a buyer sees the names and roles needed to work with colleagues)."""
+    query = select(Person)
+    if role is not None:
+        query = query.where(Person.role == role.value)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Person.id)).offset(page.offset).limit(page.limit))
+    page.headers(request, response, total)
+    return [_person(row) for row in rows]
+
+
+@router.get("/people/{person_id}", response_model=PersonPublic, responses=responses(404))
+def read_person(person_id: Identifier, session: SessionDep, person: Anybody) -> PersonPublic:
+    row = session.get(Person, person_id)
+    if row is None:
+        raise ApiError(404, "no_person", person=person_id)
+    return _person(row)
+
+
+@router.put("/people/{person_id}", response_model=PersonPublic, responses=responses(422))
+def write_person(
+    person_id: Identifier, body: PersonWrite, session: SessionDep, person: Officer
+) -> PersonPublic:
+    """Create or update a person (the next plan import may update them again)."""
+    row = session.get(Person, person_id) or Person(id=person_id, name="", email="", role="")
+    row.name = body.name
+    row.email = body.email
+    row.role = body.role.value
+    row.locale = body.locale
+    row.digest_only = body.digest_only
+    row.active = body.active
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return _person(row)
+
+
+@router.get("/portfolios", response_model=list[PortfolioPublic])
+def read_portfolios(session: SessionDep, person: Reader) -> list[PortfolioPublic]:
+    rows = session.exec(select(Portfolio).order_by(col(Portfolio.id)))
+    return [PortfolioPublic.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.get("/portfolios/{portfolio_id}", response_model=PortfolioPublic, responses=responses(404))
+def read_portfolio(
+    portfolio_id: Identifier, session: SessionDep, person: Reader
+) -> PortfolioPublic:
+    row = session.get(Portfolio, portfolio_id)
+    if row is None:
+        raise ApiError(404, "no_portfolio", portfolio=portfolio_id)
+    return PortfolioPublic.model_validate(row, from_attributes=True)

@@ -1,0 +1,102 @@
+"""Views computed from the store with `domain/`: a cycle's timeline and its live scorecard."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from api.models import TimelineEntry
+from domain.calendar import WorkingCalendar
+from domain.scorecard import Scorecard, compute_scorecard, score_tasks
+from domain.tasks import plan_tasks
+from domain.timeline import task_timeline
+from store.facts import cycle_plan, evaluation_facts
+from store.tables import Cycle, Notification, Organisation, Task
+
+__all__ = ["Scorecard", "current_scorecard", "cycle_timeline"]
+
+OUTBOX_STATES: dict[str, Literal["sent", "failed", "pending"]] = {
+    "sent": "sent",
+    "failed": "failed",
+    "pending": "pending",
+}
+
+
+def current_scorecard(session: Session, cycle: Cycle, now: datetime) -> Scorecard:
+    document = cycle_plan(session, cycle)
+    points, outcomes = evaluation_facts(session, cycle.id)
+    if document is None:  # no stored plan: the task record alone, in the organisation's zone
+        organisation = session.get(Organisation, 1)
+        zone = ZoneInfo(organisation.timezone if organisation else "Europe/Paris")
+        return Scorecard(
+            portfolio=cycle.portfolio,
+            year=cycle.year,
+            computed_at=now,
+            indicators=[],
+            tasks=score_tasks(outcomes, zone),
+        )
+    return compute_scorecard(document, cycle.portfolio, cycle.year, points, outcomes, now)
+
+
+def cycle_timeline(
+    session: Session, cycle: Cycle, now: datetime, coming: int, only_for: str | None
+) -> list[TimelineEntry]:
+    """Messages sent (from the outbox) then the notices still planned for open tasks."""
+    query = select(Notification).where(Notification.cycle_id == cycle.id)
+    if only_for is not None:
+        query = query.where(Notification.person_id == only_for)
+    sent = session.exec(query.order_by(col(Notification.scheduled_at), col(Notification.id)))
+    entries: list[TimelineEntry] = []
+    handled: set[str] = set()
+    for message in sent:
+        handled.add(message.key.rsplit("|", 1)[0])
+        entries.append(
+            TimelineEntry(
+                at=message.sent_at or message.scheduled_at or message.created_at or now,
+                type=message.type,
+                task=message.task_id,
+                to=[message.person_id],
+                state=OUTBOX_STATES.get(message.status, "pending"),
+            )
+        )
+    document = cycle_plan(session, cycle)
+    if document is None or coming == 0 or cycle.phase != "executing":
+        return entries
+    plan = next((p for p in document.plans if p.year == cycle.year), None)
+    if plan is None:
+        return entries
+    calendar = WorkingCalendar.of(document.organisation)
+    officers = document.officers
+    rows = {
+        row.id: row
+        for row in session.exec(
+            select(Task).where(Task.cycle_id == cycle.id, Task.status == "open")
+        )
+    }
+    planned: list[TimelineEntry] = []
+    for task in plan_tasks(document, plan, calendar):
+        row = rows.get(task.id)
+        if row is None:
+            continue
+        current = task.model_copy(
+            update={
+                "due": row.due_at,
+                "assignees": tuple(row.assignees),
+                "attendees": tuple(row.attendees),
+            }
+        )
+        for notice in task_timeline(current, calendar, officers, now):
+            if notice.key in handled:
+                continue
+            to = [p for p in notice.to if only_for is None or p == only_for]
+            if to:
+                planned.append(
+                    TimelineEntry(
+                        at=notice.at, type=notice.type.value, task=task.id, to=to, state="planned"
+                    )
+                )
+    planned.sort(key=lambda entry: entry.at)
+    return entries + planned[:coming]

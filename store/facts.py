@@ -1,0 +1,51 @@
+"""What a cycle's evaluation is computed from: its indicator values and its tasks' outcomes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Session, select
+
+from domain.model import PlanFile
+from domain.scorecard import IndicatorValuePoint, TaskOutcome
+from store.tables import Cycle, IndicatorValue, PlanVersion, Task
+
+
+def period_year(period: str) -> str:
+    """The year of a value's period: a task id (portfolio/year/item/date) or '2027', '2027-Q4'."""
+    parts = period.split("/")
+    return parts[1] if len(parts) >= 4 else period[:4]
+
+
+def evaluation_facts(
+    session: Session, cycle_id: str
+) -> tuple[list[IndicatorValuePoint], list[TaskOutcome]]:
+    portfolio, year = cycle_id.rsplit("/", 1)
+    tasks = session.exec(select(Task).where(Task.cycle_id == cycle_id)).all()
+    values = session.exec(select(IndicatorValue).where(IndicatorValue.portfolio_id == portfolio))
+    points = [
+        IndicatorValuePoint(
+            indicator=v.indicator_id,
+            period=v.period,
+            value=v.value,
+            recorded_at=v.recorded_at or datetime.now(UTC),
+        )
+        for v in values
+        if period_year(v.period) == year
+    ]
+    outcomes = [
+        TaskOutcome(task=t.id, kind=t.kind, due=t.due_at, status=t.status, done_at=t.done_at)
+        for t in tasks
+    ]
+    return points, outcomes
+
+
+def cycle_plan(session: Session, cycle: Cycle) -> PlanFile | None:
+    """The plan version the cycle runs (the approved one, or its draft while planning)."""
+    query = select(PlanVersion).where(
+        PlanVersion.portfolio == cycle.portfolio, PlanVersion.year == cycle.year
+    )
+    if cycle.plan_version is not None:
+        query = query.where(PlanVersion.version == cycle.plan_version)
+    row = session.exec(query.order_by(PlanVersion.version.desc())).first()  # type: ignore[attr-defined]
+    return PlanFile.model_validate(row.document) if row is not None else None
