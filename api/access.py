@@ -160,3 +160,10 @@ def markdown_table(routers: Iterable[APIRouter]) -> str:
             f"| `{entry.method} {entry.path}` | " + " | ".join(marks) + f" | {entry.scope} |"
         )
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # prints the README's route table
+    import api.access  # the rules the routes hold are this module's, not __main__'s
+    from api.main import ROUTERS
+
+    print(api.access.markdown_table(ROUTERS))

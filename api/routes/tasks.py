@@ -15,7 +15,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import Officer, TaskActor, TaskReader, require_concerns
-from api.deps import SessionDep, TemporalDep
+from api.deps import SessionDep, get_temporal
 from api.errors import ApiError, responses
 from api.models import CompleteTask, EvidencePublic, TaskPublic, ValuesBody
 from api.routes.cycles import task_public
@@ -77,13 +77,20 @@ def stored_task(session: Session, person: Person, task_id: str) -> Task:
 
 
 async def _act(
-    session: Session, temporal: Any, person: Person, task_id: str, update: Any, argument: Any
+    request: Request,
+    session: Session,
+    person: Person,
+    task_id: str,
+    update: Any,
+    argument: Any,
 ) -> TaskPublic:
     """Run an update on a task's workflow and return the task as the store now has it.
 
-    A refusal becomes 403, 409 or 422 with its reason; a closed task, 409.
+    Who may act is checked before the workflow engine is reached. A refusal becomes 403, 409
+    or 422 with its reason; a closed task, 409.
     """
     task = stored_task(session, person, task_id)
+    temporal = await get_temporal(request)
     handle = temporal.get_workflow_handle(task_workflow_id(task_id))
     try:
         await handle.execute_update(update, argument)
@@ -151,15 +158,15 @@ async def complete_task(
     body: CompleteTask,
     session: SessionDep,
     person: TaskActor,
-    temporal: TemporalDep,
+    request: Request,
 ) -> TaskPublic:
     """Mark a task done, with a comment and an evidence link (an assignee or the officer)."""
-    request = CompleteRequest(
+    completion = CompleteRequest(
         by=person.id,
         comment=body.comment,
         evidence_url=str(body.evidence_url) if body.evidence_url else None,
     )
-    return await _act(session, temporal, person, task_id, TaskWorkflow.complete, request)
+    return await _act(request, session, person, task_id, TaskWorkflow.complete, completion)
 
 
 @router.post("/{task_id:path}/values", response_model=TaskPublic, responses=WRITE_RESPONSES)
@@ -168,11 +175,11 @@ async def submit_values(
     body: ValuesBody,
     session: SessionDep,
     person: TaskActor,
-    temporal: TemporalDep,
+    request: Request,
 ) -> TaskPublic:
     """Indicator values for a checkpoint; it completes once every listed indicator has one."""
-    request = ValuesRequest(by=person.id, values=body.values, comment=body.comment)
-    return await _act(session, temporal, person, task_id, TaskWorkflow.submit_values, request)
+    values = ValuesRequest(by=person.id, values=body.values, comment=body.comment)
+    return await _act(request, session, person, task_id, TaskWorkflow.submit_values, values)
 
 
 @router.post(
@@ -183,11 +190,11 @@ async def request_reschedule(
     body: RescheduleRequestBody,
     session: SessionDep,
     person: TaskActor,
-    temporal: TemporalDep,
+    request: Request,
 ) -> TaskPublic:
     """An assignee asks to move the task; the officers are told and decide."""
     proposal = RescheduleProposal(by=person.id, due=body.due, reason=body.reason)
-    return await _act(session, temporal, person, task_id, TaskWorkflow.request_reschedule, proposal)
+    return await _act(request, session, person, task_id, TaskWorkflow.request_reschedule, proposal)
 
 
 @router.post(
@@ -198,11 +205,11 @@ async def decide_reschedule(
     body: RescheduleDecisionBody,
     session: SessionDep,
     person: Officer,
-    temporal: TemporalDep,
+    request: Request,
 ) -> TaskPublic:
     """The officer approves (the task moves, its reminders follow) or refuses."""
     decision = RescheduleDecision(by=person.id, approve=body.approve, reason=body.reason)
-    return await _act(session, temporal, person, task_id, TaskWorkflow.decide_reschedule, decision)
+    return await _act(request, session, person, task_id, TaskWorkflow.decide_reschedule, decision)
 
 
 def _evidence_folder(request: Request) -> FilePath:

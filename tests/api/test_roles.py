@@ -1,0 +1,250 @@
+"""Every route × every role × own or someone else's object answers as the route table says.
+
+The table is the routes' own declarations (`api.access`); the README shows the same table,
+generated from them. A route added without a request here fails the first test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.access import markdown_table, route_table
+from api.main import ROUTERS, create_app
+from boucle.settings import Settings
+from boucle.tokens import create_token
+from domain.model import Role
+from store.database import SessionFactory
+from store.tables import Cycle, Person, Task, TaskPerson
+from tests.engine.support import store_with
+from tests.plans import plan_text, plan_with
+
+OWN = "restauration/2027/pub/2027-02-15"
+OTHER = "voirie/2027/balayage/2027-03-01"
+PERSON_OF_ROLE = {
+    Role.officer: "qdd",
+    Role.buyer: "resto",
+    Role.direction: "dgs",
+    Role.admin: "adm",
+}
+PLAN = plan_text('- {id: pub, kind: action, title: Publier, assignees: [resto], due: "2027-02-15"}')
+PDF = b"%PDF-1.4\n% preuve\n"
+
+Request = tuple[str, dict[str, Any]]  # url, httpx keyword arguments
+
+
+def _pick(own: bool, mine: str, theirs: str) -> str:
+    return mine if own else theirs
+
+
+REQUESTS: dict[str, Callable[[bool], Request]] = {
+    "GET /act/{token}": lambda own: ("/act/not-a-link", {}),
+    "POST /act/{token}": lambda own: ("/act/not-a-link", {}),
+    "GET /audit": lambda own: ("/audit", {}),
+    "GET /cycles": lambda own: ("/cycles", {}),
+    "GET /cycles/{portfolio}/{year}": lambda own: (
+        _pick(own, "/cycles/restauration/2027", "/cycles/voirie/2027"),
+        {},
+    ),
+    "POST /cycles/{portfolio}/{year}/review": lambda own: (
+        "/cycles/restauration/2027/review",
+        {"json": {"lessons": "Former plus tôt"}},
+    ),
+    "GET /cycles/{portfolio}/{year}/scorecard": lambda own: (
+        "/cycles/restauration/2027/scorecard",
+        {},
+    ),
+    "GET /cycles/{portfolio}/{year}/timeline": lambda own: (
+        _pick(own, "/cycles/restauration/2027/timeline", "/cycles/voirie/2027/timeline"),
+        {},
+    ),
+    "GET /health": lambda own: ("/health", {}),
+    "GET /indicators": lambda own: ("/indicators", {}),
+    "GET /indicators/{indicator_id}": lambda own: ("/indicators/part-bio", {}),
+    "GET /indicators/{indicator_id}/values": lambda own: ("/indicators/part-bio/values", {}),
+    "GET /me": lambda own: ("/me", {}),
+    "GET /me/tasks": lambda own: ("/me/tasks", {}),
+    "GET /notifications": lambda own: ("/notifications", {}),
+    "GET /people": lambda own: ("/people", {}),
+    "GET /people/{person_id}": lambda own: (_pick(own, "/people/resto", "/people/nett"), {}),
+    "PUT /people/{person_id}": lambda own: (
+        "/people/lea",
+        {"json": {"name": "Léa Roux", "email": "lea.roux@example.org", "role": "buyer"}},
+    ),
+    "GET /plans": lambda own: ("/plans", {}),
+    "POST /plans": lambda own: (
+        "/plans",
+        {"content": PLAN, "headers": {"Content-Type": "application/yaml"}},
+    ),
+    "POST /plans/validate": lambda own: (
+        "/plans/validate",
+        {"content": PLAN, "headers": {"Content-Type": "application/yaml"}},
+    ),
+    "POST /plans/{portfolio}/{year}/amend": lambda own: (
+        "/plans/restauration/2027/amend",
+        {"json": {"cancel_items": ["pub"]}},
+    ),
+    "POST /plans/{portfolio}/{year}/approve": lambda own: ("/plans/restauration/2027/approve", {}),
+    "POST /plans/{portfolio}/{year}/submit": lambda own: ("/plans/restauration/2027/submit", {}),
+    "GET /plans/{portfolio}/{year}/versions/{version}": lambda own: (
+        "/plans/restauration/2027/versions/1",
+        {},
+    ),
+    "GET /portfolios": lambda own: ("/portfolios", {}),
+    "GET /portfolios/{portfolio_id}": lambda own: ("/portfolios/restauration", {}),
+    "GET /settings": lambda own: ("/settings", {}),
+    "GET /tasks/{task_id:path}": lambda own: (f"/tasks/{_pick(own, OWN, OTHER)}", {}),
+    "POST /tasks/{task_id:path}/complete": lambda own: (
+        f"/tasks/{_pick(own, OWN, OTHER)}/complete",
+        {"json": {"comment": "fait"}},
+    ),
+    "GET /tasks/{task_id:path}/evidence": lambda own: (
+        f"/tasks/{_pick(own, OWN, OTHER)}/evidence",
+        {},
+    ),
+    "POST /tasks/{task_id:path}/evidence": lambda own: (
+        f"/tasks/{_pick(own, OWN, OTHER)}/evidence",
+        {"files": {"file": ("preuve.pdf", PDF, "application/pdf")}},
+    ),
+    "GET /tasks/{task_id:path}/evidence/{evidence_id}": lambda own: (
+        f"/tasks/{_pick(own, OWN, OTHER)}/evidence/{'0' * 64}",
+        {},
+    ),
+    "POST /tasks/{task_id:path}/reschedule-decision": lambda own: (
+        f"/tasks/{_pick(own, OWN, OTHER)}/reschedule-decision",
+        {"json": {"approve": True}},
+    ),
+    "POST /tasks/{task_id:path}/reschedule-request": lambda own: (
+        f"/tasks/{_pick(own, OWN, OTHER)}/reschedule-request",
+        {"json": {"due": "2027-02-22T17:00:00+01:00"}},
+    ),
+    "POST /tasks/{task_id:path}/values": lambda own: (
+        f"/tasks/{_pick(own, OWN, OTHER)}/values",
+        {"json": {"values": {"part-bio": 18.5}}},
+    ),
+    "GET /tokens": lambda own: ("/tokens", {}),
+    "POST /tokens": lambda own: ("/tokens", {"json": {"person_id": "resto"}}),
+    "DELETE /tokens/{token_id}": lambda own: ("/tokens/999999", {}),
+}
+
+# What a permitted caller may get: success, or an answer about the object or the engine
+# (here the workflow engine is deliberately unreachable, so writes to cycles end in 503).
+PERMITTED = {200, 201, 400, 404, 409, 422, 503}
+
+
+def seeded(folder: Path) -> tuple[SessionFactory, dict[Role, str]]:
+    sessions = store_with(plan_with(""), folder)
+    due = datetime(2027, 2, 15, 16, tzinfo=UTC)
+    with sessions() as session:
+        session.add(Person(id="adm", name="Admin", email="admin@example.org", role="admin"))
+        for portfolio, task_id, buyer in (
+            ("restauration", OWN, "resto"),
+            ("voirie", OTHER, "nett"),
+        ):
+            session.add(
+                Cycle(
+                    id=f"{portfolio}/2027",
+                    portfolio=portfolio,
+                    year=2027,
+                    phase="executing",
+                    workflow_id=f"cycle:{portfolio}:2027",
+                    plan_version=1,
+                )
+            )
+            session.add(
+                Task(
+                    id=task_id,
+                    cycle_id=f"{portfolio}/2027",
+                    portfolio=portfolio,
+                    year=2027,
+                    item=task_id.split("/")[2],
+                    kind="action",
+                    title="Tâche",
+                    due_at=due,
+                    original_at=due,
+                    assignees=[buyer],
+                )
+            )
+            session.add(TaskPerson(task_id=task_id, person_id=buyer, relation="assignee"))
+        session.commit()
+        tokens = {role: create_token(session, person) for role, person in PERSON_OF_ROLE.items()}
+    return sessions, tokens
+
+
+def expected(entry: Any, role: Role | None, own: bool) -> set[int]:
+    if entry.public:
+        return PERMITTED
+    if role is None:
+        return {401}
+    if role not in entry.roles:
+        return {403}
+    if role == Role.buyer and not own and entry.path.startswith("/tasks/"):
+        return {403}
+    return PERMITTED
+
+
+def test_every_route_has_a_request_here_and_nothing_else_is_reachable() -> None:
+    declared = {f"{entry.method} {entry.path}" for entry in route_table(ROUTERS)}
+    assert declared == set(REQUESTS)
+
+
+def test_the_readme_shows_the_route_table_as_the_routes_declare_it() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert markdown_table(ROUTERS) in readme, "regenerate it: python -m api.access"
+
+
+@pytest.mark.parametrize("own", [True, False], ids=["own", "other"])
+async def test_the_role_table(tmp_path: Path, own: bool) -> None:
+    sessions, tokens = seeded(tmp_path)
+    settings = Settings(data_dir=tmp_path, temporal_address="127.0.0.1:9")  # nothing listens
+    app = create_app(settings, sessions=sessions)
+    surprises = []
+    async with app.router.lifespan_context(app):
+        for role in [None, *Role]:
+            headers = {"Authorization": f"Bearer {tokens[role]}"} if role else {}
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://test", headers=headers
+            ) as http:
+                for entry in route_table(ROUTERS):
+                    url, options = REQUESTS[f"{entry.method} {entry.path}"](own)
+                    response = await http.request(entry.method, url, **options)
+                    allowed = expected(entry, role, own)
+                    if response.status_code not in allowed:
+                        surprises.append(
+                            f"{role} {entry.method} {url}: {response.status_code} "
+                            f"{response.text[:120]}"
+                        )
+    assert surprises == []
+
+
+async def test_every_write_is_in_the_audit_trail(tmp_path: Path) -> None:
+    sessions, tokens = seeded(tmp_path)
+    app = create_app(Settings(data_dir=tmp_path), sessions=sessions)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as http:
+        officer = {"Authorization": f"Bearer {tokens[Role.officer]}"}
+        buyer = {"Authorization": f"Bearer {tokens[Role.buyer]}"}
+        put = REQUESTS["PUT /people/{person_id}"](True)
+        assert (await http.put(put[0], headers=officer, **put[1])).status_code == 200
+        assert (await http.put(put[0], headers=buyer, **put[1])).status_code == 403
+        upload = REQUESTS["POST /tasks/{task_id:path}/evidence"](True)
+        stored = await http.post(upload[0], headers=buyer, **upload[1])
+        assert stored.status_code == 201
+        proof = await http.get(stored.json()["url"], headers=officer)
+        assert proof.content == PDF
+        trail = (await http.get("/audit", headers=officer)).json()
+        assert (await http.get("/audit", headers=buyer)).status_code == 403
+    rows = [(row["person_id"], row["method"], row["action"], row["status"]) for row in trail]
+    assert rows == [
+        ("qdd", "PUT", "write_person", 200),
+        ("resto", "PUT", "write_person", 403),
+        ("resto", "POST", "upload_evidence", 201),
+    ]
+    assert trail[0]["target"] == "lea" and trail[0]["token_id"] is not None
+    assert datetime.fromisoformat(trail[0]["at"]) > datetime.now(UTC) - timedelta(minutes=1)
