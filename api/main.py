@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import errors
+from api import errors, openapi
 from api.audit import AuditTrail
 from api.routes import (
     admin,
@@ -79,6 +79,7 @@ def create_app(
         description="Le cycle d'amélioration continue des achats responsables.",
     )
     errors.install(app)
+    openapi.install(app)
     app.add_middleware(AuditTrail, sessions=lambda: app.state.sessions)
     for module in (
         health,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, HttpUrl
 
-from domain.model import Email, Role
+from domain.model import EMAIL_PATTERN, Role
 
 
 class Health(BaseModel):
@@ -77,7 +77,7 @@ class PersonPublic(BaseModel):
 
 class PersonWrite(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    email: Email
+    email: Annotated[str, Field(pattern=EMAIL_PATTERN.pattern, max_length=320)]
     role: Role
     locale: Literal["fr", "en"] | None = None
     digest_only: bool = False

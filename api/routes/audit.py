@@ -22,7 +22,7 @@ def read_audit(
     person: Staff,
     who: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[AuditPublic]:
     """Oldest first, paged by id (`after_id`): for the officer and the direction."""
     query = select(AuditEntry).where(col(AuditEntry.id) > after_id)

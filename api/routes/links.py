@@ -26,6 +26,14 @@ router = APIRouter(
     prefix="/act",
     tags=["one-click links"],
     dependencies=[anyone("the signed link is the credential: one task, one person, one use")],
+    responses={
+        status: {"description": description, "content": {"text/html": {}}}
+        for status, description in (
+            (400, "invalid, tampered or expired link"),
+            (404, "the task no longer exists"),
+            (409, "link already used, or the task can no longer change"),
+        )
+    },
 )
 
 PAGE = """<!DOCTYPE html>

@@ -39,7 +39,7 @@ def read_notifications(
     status: Annotated[str | None, Query(pattern="^(pending|sent|failed)$")] = None,
     task: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[NotificationPublic]:
     """Oldest first, paged by id (`after_id`); a buyer sees only messages addressed to them."""
     query = select(Notification).where(col(Notification.id) > after_id)

@@ -14,11 +14,11 @@ from api.errors import ApiError, responses
 from api.models import Me, PersonPublic, PersonWrite, PortfolioPublic, TaskPublic
 from api.paging import PageDep
 from api.routes.cycles import task_public
-from domain.model import Role
+from domain.model import ID_PATTERN, Role
 from store.tables import Person, Portfolio, Task
 
 router = APIRouter(tags=["people"], responses=responses(401, 403))
-Identifier = Annotated[str, Path(max_length=64)]
+Identifier = Annotated[str, Path(max_length=64, pattern=ID_PATTERN.pattern)]
 
 
 def _person(row: Person) -> PersonPublic:

@@ -225,9 +225,10 @@ async def test_the_role_table(tmp_path: Path, own: bool) -> None:
 async def test_every_write_is_in_the_audit_trail(tmp_path: Path) -> None:
     sessions, tokens = seeded(tmp_path)
     app = create_app(Settings(data_dir=tmp_path), sessions=sessions)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+    ):
         officer = {"Authorization": f"Bearer {tokens[Role.officer]}"}
         buyer = {"Authorization": f"Bearer {tokens[Role.buyer]}"}
         put = REQUESTS["PUT /people/{person_id}"](True)
