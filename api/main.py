@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors, openapi
-from api.audit import AuditTrail
+from api.audit import AuditTrail, BodyLimit
 from api.routes import (
     admin,
     audit,
@@ -27,6 +27,8 @@ from boucle.settings import Settings, get_settings
 from boucle.temporal import connect
 from store.database import SessionFactory, make_engine
 
+JSON_LIMIT = 2_100_000  # a plan file (2 MB) and its framing; every other JSON body is far smaller
+UPLOAD_LIMIT = 10_600_000  # an evidence file (10 MB) and its multipart framing
 ROUTERS = tuple(
     module.router
     for module in (
@@ -81,6 +83,8 @@ def create_app(
     errors.install(app)
     openapi.install(app)
     app.add_middleware(AuditTrail, sessions=lambda: app.state.sessions)
+    # Added last, so it runs first: an oversized body is refused before anything reads it.
+    app.add_middleware(BodyLimit, json_limit=JSON_LIMIT, upload_limit=UPLOAD_LIMIT)
     for module in (
         health,
         people,
