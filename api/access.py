@@ -33,7 +33,8 @@ def allow(*roles: Role, scope: str = "") -> Any:
     """A dependency that admits the listed roles and answers 403 to the others."""
     admitted = set(roles)
 
-    def check(person: CurrentPerson) -> Person:
+    # async: FastAPI runs a plain function dependency on a worker thread, a hop per request.
+    async def check(person: CurrentPerson) -> Person:
         if person.role not in admitted:
             raise ApiError(403, "role_forbidden", role=person.role)
         return person
@@ -43,7 +44,7 @@ def allow(*roles: Role, scope: str = "") -> Any:
 
 
 def anyone(scope: str) -> Any:
-    def check() -> None:
+    async def check() -> None:
         return None
 
     check.rule = Rule((), scope)  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
@@ -15,6 +16,8 @@ class TtlCache(Generic[Value]):
 
     Once a value has expired, callers still get it while one refresh runs in the
     background (stale while revalidate), so an expiry never makes fifty requests wait.
+    Each value lives between half and all of `ttl`, at random: keys filled together (fifty
+    buyers opening their lists) do not all refresh in the same instant afterwards.
     """
 
     def __init__(self, ttl: float, size: int = 1024) -> None:
@@ -40,7 +43,8 @@ class TtlCache(Generic[Value]):
                 value = await compute()
                 if len(self._values) >= self.size:
                     self._values.clear()
-                self._values[key] = (time.monotonic() + self.ttl, value)
+                lifetime = self.ttl * (0.5 + random.random() / 2)
+                self._values[key] = (time.monotonic() + lifetime, value)
                 return value
             finally:
                 self._flights.pop(key, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -72,6 +73,10 @@ def create_app(
                 return app.state.temporal
 
         app.state.connect_temporal = connect_temporal
+        # What startup built lives as long as the process: keeping it out of the collector's
+        # full passes shortens the pauses that show in the slowest percentile of requests.
+        gc.collect()
+        gc.freeze()
         yield
 
     app = FastAPI(

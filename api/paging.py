@@ -31,7 +31,7 @@ class Page:
         return f'<{url}>; rel="{relation}"'
 
 
-def page(
+async def page(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page.")] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")] = 0,
 ) -> Page:

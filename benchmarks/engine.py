@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import re
-import shutil
 import socket
-import statistics
 import tempfile
 import time
 import uuid
@@ -14,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 from sqlalchemy import func
 from sqlmodel import select
 from temporalio.client import Client
@@ -26,12 +22,11 @@ from benchmarks.region_plan import region_plan
 from boucle.services import approve_plan, import_plans, submit_plan
 from boucle.settings import Settings
 from boucle.temporal import build_worker, mailer_for
-from boucle.tokens import create_token
 from domain.tasks import Task as DomainTask
 from domain.validation import load_plan
 from store.database import SessionFactory, make_engine, migrate
 from store.plans import save_organisation
-from store.tables import Cycle, Notification, Task
+from store.tables import Notification
 from workflows.cycle import CYCLE_PHASE, CYCLE_YEAR, PORTFOLIO
 from workflows.task import TaskWorkflow
 from workflows.types import TaskInput, task_workflow_id
@@ -150,133 +145,13 @@ async def bench_burst(
     )
 
 
-def fill_cycles(sessions: SessionFactory, cycles: int, tasks_per_cycle: int) -> None:
-    now = datetime.now(UTC)
-    with sessions() as session:
-        for number in range(cycles):
-            portfolio, year = f"p{number:04d}", 2020 + number % 10
-            cycle_id = f"{portfolio}/{year}"
-            session.add(
-                Cycle(
-                    id=cycle_id,
-                    portfolio=portfolio,
-                    year=year,
-                    phase="executing",
-                    workflow_id=f"cycle:{portfolio}:{year}",
-                    plan_version=1,
-                )
-            )
-            for slot in range(tasks_per_cycle):
-                due = now + timedelta(days=slot * 30 - 120)
-                session.add(
-                    Task(
-                        id=f"{cycle_id}/t{slot}/{due.date()}",
-                        cycle_id=cycle_id,
-                        portfolio=portfolio,
-                        year=year,
-                        item=f"t{slot}",
-                        kind="action",
-                        title="Tâche",
-                        due_at=due,
-                        original_at=due,
-                        assignees=["qdd"],
-                        status="done" if slot % 3 == 0 else "open",
-                    )
-                )
-        session.commit()
-
-
-async def bench_cycles_latency(
-    folder: Path, token: str, clients: int = 50, requests: int = 4000
-) -> str:
-    """Latency seen by `clients` concurrent clients; the API runs in its own process."""
-    import os
-    import subprocess
-    import sys
-
-    port = free_port()
-    environment = {
-        **os.environ,
-        "BOUCLE_DATA_DIR": str(folder),
-        "BOUCLE_DATABASE_URL": f"sqlite:///{folder / 'api.db'}",
-        "BOUCLE_API_PORT": str(port),
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "boucle.cli", "api"],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    latencies: list[float] = []
-    headers = {"Authorization": f"Bearer {token}"}
-    try:
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}",
-            headers=headers,
-            limits=httpx.Limits(max_connections=clients),
-        ) as http:
-            for _ in range(100):
-                try:
-                    if (await http.get("/cycles")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.2)
-
-            wrk = shutil.which("wrk")
-            if wrk:
-                # wrk (Debian's package) loads the server without competing for the GIL.
-                run = subprocess.run(
-                    [
-                        wrk,
-                        "-t2",
-                        f"-c{clients}",
-                        "-d15s",
-                        "--latency",
-                        "-H",
-                        f"Authorization: Bearer {token}",
-                        f"http://127.0.0.1:{port}/cycles?year=2024",
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                figures = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", run.stdout, re.M))
-                rate = re.search(r"Requests/sec:\s+(\S+)", run.stdout)
-                return (
-                    f"GET /cycles?year=2024 (100 of 1,000 cycles, 10,000 tasks in the "
-                    f"store), {clients} concurrent connections (wrk, 15 s): "
-                    f"p50 {figures.get('50')}, p99 {figures.get('99')}, "
-                    f"{rate.group(1) if rate else '?'} requests/s"
-                )
-
-            async def one_client(count: int) -> None:
-                for _ in range(count):
-                    started = time.perf_counter()
-                    response = await http.get("/cycles", params={"year": 2024})
-                    latencies.append(time.perf_counter() - started)
-                    assert response.status_code == 200
-
-            wall = time.perf_counter()
-            await asyncio.gather(*(one_client(requests // clients) for _ in range(clients)))
-            wall = time.perf_counter() - wall
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    latencies.sort()
-    p50 = statistics.median(latencies) * 1000
-    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-    return (
-        f"GET /cycles?year=2024 (100 of 1,000 cycles, 10,000 tasks in the store), "
-        f"{clients} concurrent clients, {len(latencies)} requests: p50 {p50:.1f} ms, "
-        f"p99 {p99:.1f} ms, {len(latencies) / wall:.0f} requests/s"
-    )
-
-
 async def main(only: str | None = None, portfolios: int = 100, burst: int = 1000) -> None:
     if only in (None, "burst", "approval"):
         await bench_engine(portfolios, burst, only)
     if only in (None, "api"):
-        await bench_api()
+        from benchmarks import api
+
+        await asyncio.to_thread(api.main)
 
 
 async def bench_engine(portfolios: int, burst: int, only: str | None) -> None:
@@ -331,20 +206,6 @@ async def bench_engine(portfolios: int, burst: int, only: str | None) -> None:
                     )
     sink.terminate()
     sink.wait(timeout=10)
-
-
-async def bench_api() -> None:
-    api_folder = Path(tempfile.mkdtemp(prefix="boucle-bench-api-"))
-    settings = Settings(data_dir=api_folder, database_url=f"sqlite:///{api_folder / 'api.db'}")
-    engine = make_engine(settings.database)
-    migrate(engine)
-    sessions = SessionFactory(engine)
-    with sessions() as session:
-        save_organisation(session, load_plan(region_plan(portfolios=1, items_per_portfolio=5)))
-        session.commit()
-        token = create_token(session, "qdd")
-    fill_cycles(sessions, 1000, 10)
-    print(await bench_cycles_latency(api_folder, token), flush=True)
 
 
 if __name__ == "__main__":

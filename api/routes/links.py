@@ -15,6 +15,7 @@ from temporalio.service import RPCError
 
 from api.access import anyone
 from api.deps import SessionDep, TemporalDep
+from api.routes.people import MY_TASKS_CACHE
 from domain.calendar import WorkingCalendar
 from domain.model import Organisation as OrganisationSettings
 from notifications.links import LinkError, link_digest, verify_link
@@ -149,6 +150,7 @@ async def use_link(
         return page("Impossible", f"<p>{reason}</p>", 409)
     except RPCError:
         return page("Impossible", "<p>Cette tâche est close.</p>", 409)
+    MY_TASKS_CACHE.clear()
     return page(
         "Tâche faite",
         "<p>C'est noté : la tâche est marquée comme faite ; les rappels s'arrêtent.</p>",

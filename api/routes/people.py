@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import TypeAdapter
 from sqlmodel import col, func, or_, select
 
 from api.access import Anybody, Officer, Reader, buyer_portfolios, buyer_task_filter
+from api.cache import TtlCache
 from api.deps import SessionDep
 from api.errors import ApiError, responses
 from api.models import Me, PersonPublic, PersonWrite, PortfolioPublic, TaskPublic
@@ -31,34 +34,46 @@ def read_me(session: SessionDep, person: Anybody) -> Me:
     return Me(**_person(person).model_dump(), portfolios=sorted(buyer_portfolios(session, person)))
 
 
+# Buyers poll their list; each person's answer is reused for two seconds, and this replica
+# forgets them all as soon as a task changes through it.
+MY_TASKS_CACHE = TtlCache[tuple[bytes, int]](ttl=2.0, size=4096)
+_TASKS = TypeAdapter(list[TaskPublic])
+
+
 @router.get("/me/tasks", response_model=list[TaskPublic])
-def read_my_tasks(
+async def read_my_tasks(
     request: Request,
-    response: Response,
-    session: SessionDep,
     person: Anybody,
     page: PageDep,
     status: Annotated[str | None, Query(pattern="^(open|done|cancelled)$")] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     overdue: bool | None = None,
-) -> list[TaskPublic]:
+) -> Response:
     """The tasks assigned to me or to which I am invited, soonest first."""
-    now = datetime.now(UTC)
-    query = select(Task).where(buyer_task_filter(session, person, only_mine=True))
-    if status is not None:
-        query = query.where(Task.status == status)
-    if year is not None:
-        query = query.where(Task.year == year)
-    if overdue is True:
-        query = query.where(Task.status == "open", col(Task.due_at) < now)
-    elif overdue is False:
-        query = query.where(or_(col(Task.status) != "open", col(Task.due_at) >= now))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(Task.due_at), col(Task.id)).offset(page.offset).limit(page.limit)
-    ).all()
+
+    def compute() -> tuple[bytes, int]:
+        now = datetime.now(UTC)
+        with request.app.state.sessions() as session:
+            query = select(Task).where(buyer_task_filter(session, person, only_mine=True))
+            if status is not None:
+                query = query.where(Task.status == status)
+            if year is not None:
+                query = query.where(Task.year == year)
+            if overdue is True:
+                query = query.where(Task.status == "open", col(Task.due_at) < now)
+            elif overdue is False:
+                query = query.where(or_(col(Task.status) != "open", col(Task.due_at) >= now))
+            total = session.exec(select(func.count()).select_from(query.subquery())).one()
+            rows = session.exec(
+                query.order_by(col(Task.due_at), col(Task.id)).offset(page.offset).limit(page.limit)
+            ).all()
+            return _TASKS.dump_json([task_public(row, now) for row in rows]), total
+
+    key = (person.id, status, year, overdue, page.limit, page.offset)
+    body, total = await MY_TASKS_CACHE.get(key, lambda: run_in_threadpool(compute))
+    response = Response(body, media_type="application/json")
     page.headers(request, response, total)
-    return [task_public(row, now) for row in rows]
+    return response
 
 
 @router.get("/people", response_model=list[PersonPublic])

@@ -103,6 +103,8 @@ async def test_officer_direction_and_buyer_run_a_plan_through_the_api(
                 )
                 assert done.status_code == 200, done.text
                 assert done.json()["status"] == "done" and done.json()["done_by"] == "resto"
+                still_open = await buyer.get("/me/tasks", params={"year": year, "status": "open"})
+                assert [t["item"] for t in still_open.json()] == ["formation"]  # not a stale list
             async with as_("qdd") as officer:
                 amended = await officer.post(
                     f"/plans/achats-api/{year}/amend",
