@@ -375,3 +375,62 @@ async def test_a_buyer_sees_only_their_own_tasks_in_a_cycle(tmp_path: Path) -> N
         async with client(app, tokens["dgs"]) as direction:
             detail = (await direction.get("/cycles/restauration/2027")).json()
             assert len(detail["tasks"]) == 4
+
+
+async def test_a_cycle_timeline_lists_what_was_sent_then_what_is_planned(tmp_path: Path) -> None:
+    from domain.calendar import WorkingCalendar
+    from domain.timeline import task_timeline
+    from store.tables import Notification
+
+    document, sessions, task = stored_pub_task(tmp_path)
+    calendar = WorkingCalendar.of(document.organisation)
+    notices = task_timeline(task, calendar, document.officers, datetime(2027, 1, 1, tzinfo=UTC))
+    first = notices[0]
+    with sessions() as session:
+        session.add(
+            Cycle(
+                id="restauration/2027",
+                portfolio="restauration",
+                year=2027,
+                phase="executing",
+                workflow_id="cycle:restauration:2027",
+                plan_version=1,
+            )
+        )
+        session.add(
+            Notification(
+                key=f"{first.key}|resto",
+                type=first.type.value,
+                task_id=task.id,
+                cycle_id="restauration/2027",
+                person_id="resto",
+                email="paul.durand@example.org",
+                subject="Rappel : Publier",
+                message_id="<x@boucle.test>",
+                scheduled_at=first.at,
+                status="sent",
+                sent_at=first.at,
+            )
+        )
+        session.commit()
+        tokens = {p: create_token(session, p) for p in ("qdd", "nett")}
+    app = create_app(Settings(data_dir=tmp_path), sessions=sessions)
+    async with app.router.lifespan_context(app):
+        async with client(app, tokens["qdd"]) as officer:
+            timeline = (await officer.get("/cycles/restauration/2027/timeline")).json()
+            card = (await officer.get("/cycles/restauration/2027/scorecard")).json()
+        async with client(app, tokens["nett"]) as other_buyer:
+            theirs = (await other_buyer.get("/cycles/restauration/2027/timeline")).json()
+    assert datetime.fromisoformat(timeline[0].pop("at")) == first.at
+    assert timeline[0] == {
+        "type": "reminder",
+        "task": task.id,
+        "to": ["resto"],
+        "state": "sent",
+    }
+    planned = [(entry["type"], datetime.fromisoformat(entry["at"])) for entry in timeline[1:]]
+    assert planned == [(n.type.value, n.at) for n in notices[1:]]
+    assert all(entry["state"] == "planned" for entry in timeline[1:])
+    assert theirs == []  # nothing was or will be addressed to them
+    assert card["tasks"]["total"] == 1 and card["indicators"][0]["indicator"] == "part-bio"
+    assert card["indicators"][0]["status"] == "no_data"
