@@ -81,7 +81,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "this cycle is closed: it can no longer change",
         "ce cycle est clos : il ne peut plus changer",
     ),
-    "refused": ("{reason}", "{reason}"),
+    "refused": ("{reason}", "{reason_fr}"),
     "plan_invalid": (
         "the plan has {count} error(s)",
         "le plan comporte {count} erreur(s)",

@@ -18,6 +18,7 @@ from api.access import Officer, TaskActor, TaskReader, require_concerns
 from api.deps import SessionDep, get_temporal
 from api.errors import ApiError, responses
 from api.models import CompleteTask, EvidencePublic, TaskPublic, ValuesBody
+from api.refusals import in_french
 from api.routes.cycles import task_public
 from api.routes.people import MY_TASKS_CACHE
 from store.tables import Evidence, Person, Task
@@ -66,7 +67,9 @@ def refusal(error: WorkflowUpdateFailedError) -> ApiError:
     cause = error.cause
     kind = getattr(cause, "type", None) or ""
     reason = str(getattr(cause, "message", cause))
-    return ApiError(REFUSAL_STATUS.get(kind, 409), "refused", reason=reason)
+    return ApiError(
+        REFUSAL_STATUS.get(kind, 409), "refused", reason=reason, reason_fr=in_french(reason)
+    )
 
 
 def stored_task(session: Session, person: Person, task_id: str) -> Task:

@@ -136,5 +136,16 @@ async def test_a_reschedule_to_the_past_or_a_holiday_is_refused_with_its_reason(
     for refused in (past, holiday):
         body = assert_problem(refused, 422, "refused")
         assert body["detail"]
-    assert holiday.json()["detail"] == "2027-07-14 is not a working day (Fête nationale)"
+    assert holiday.json()["detail"] == "le 2027-07-14 n'est pas un jour ouvré (Fête nationale)"
     assert_problem(naive, 422, "invalid_request")  # a time without its offset is ambiguous
+
+
+def test_every_workflow_refusal_reads_in_french() -> None:
+    from api.refusals import in_french
+
+    assert in_french("task is already done") == "la tâche est déjà faite"
+    assert in_french("unknown items: a, b") == "éléments inconnus : a, b"
+    assert in_french("2027-05-08 is not a working day (Victoire 1945)") == (
+        "le 2027-05-08 n'est pas un jour ouvré (Victoire 1945)"
+    )
+    assert in_french("something new") == "something new"  # never lost, at worst untranslated
