@@ -149,3 +149,14 @@ def test_every_workflow_refusal_reads_in_french() -> None:
         "le 2027-05-08 n'est pas un jour ouvré (Victoire 1945)"
     )
     assert in_french("something new") == "something new"  # never lost, at worst untranslated
+
+
+def test_the_french_reasons_follow_the_workflows_wording() -> None:
+    from api.refusals import REASONS
+
+    source = "".join(path.read_text() for path in Path("workflows").glob("*.py"))
+    for english, _ in REASONS:
+        # The wording before its first variable part (a status or a list built at run time).
+        fixed = english.split("{")[0] or english.split("}")[-1]
+        fixed = fixed.removesuffix("done").removesuffix("cancelled")
+        assert fixed in source, f"no workflow says {english!r} any more"
