@@ -149,8 +149,8 @@ class StoreActivities:
     @activity.defn(name=ActivityName.evaluation_facts)
     def evaluation_facts(self, cycle_id: str) -> EvaluationFacts:
         with self.sessions() as session:
-            points, outcomes = evaluation_facts(session, cycle_id)
-        return EvaluationFacts(values=points, outcomes=outcomes)
+            points, outcomes, earlier = evaluation_facts(session, cycle_id)
+        return EvaluationFacts(values=points, outcomes=outcomes, earlier=earlier)
 
     @activity.defn(name=ActivityName.save_scorecard)
     def save_scorecard(self, scorecard: Scorecard) -> None:

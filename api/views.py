@@ -27,7 +27,7 @@ OUTBOX_STATES: dict[str, Literal["sent", "failed", "pending"]] = {
 
 def current_scorecard(session: Session, cycle: Cycle, now: datetime) -> Scorecard:
     document = cycle_plan(session, cycle)
-    points, outcomes = evaluation_facts(session, cycle.id)
+    points, outcomes, earlier = evaluation_facts(session, cycle.id)
     if document is None:  # no stored plan: the task record alone, in the organisation's zone
         organisation = session.get(Organisation, 1)
         zone = ZoneInfo(organisation.timezone if organisation else "Europe/Paris")
@@ -38,7 +38,9 @@ def current_scorecard(session: Session, cycle: Cycle, now: datetime) -> Scorecar
             indicators=[],
             tasks=score_tasks(outcomes, zone),
         )
-    return compute_scorecard(document, cycle.portfolio, cycle.year, points, outcomes, now)
+    return compute_scorecard(
+        document, cycle.portfolio, cycle.year, points, outcomes, now, earlier=earlier
+    )
 
 
 def cycle_timeline(

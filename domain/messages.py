@@ -103,6 +103,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "portefeuille « {value} » inconnu (absent de portfolios)",
         "en": "unknown portfolio '{value}' (not in portfolios)",
     },
+    "ratio_needs_parts": {
+        "fr": "un indicateur en ratio nomme son numérateur et son dénominateur",
+        "en": "a ratio indicator (aggregation: ratio) names its numerator and its denominator",
+    },
+    "parts_without_ratio": {
+        "fr": "numérateur et dénominateur ne servent qu'à un indicateur en ratio",
+        "en": "numerator and denominator only apply to a ratio indicator",
+    },
     "unknown_indicator": {
         "fr": "indicateur « {value} » inconnu (absent de indicators)",
         "en": "unknown indicator '{value}' (not in indicators)",

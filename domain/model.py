@@ -88,6 +88,28 @@ class Direction(StrEnum):
     decrease = "decrease"
 
 
+class Aggregation(StrEnum):
+    """How an indicator's values over the year make the year's figure."""
+
+    sum = "sum"  # counts, euros, hours delivered
+    mean = "mean"
+    last = "last"  # a level measured at each checkpoint: the latest one counts
+    ratio = "ratio"  # 100 × Σ numerator / Σ denominator (two other indicators)
+
+
+class Scope(StrEnum):
+    portfolio = "portfolio"
+    organisation = "organisation"
+
+
+class Computed(StrEnum):
+    """Indicators Boucle measures from its own tasks, never typed in."""
+
+    watch_reviews_on_time = "watch_reviews_on_time"  # % of regulatory-watch reviews on time
+    trainings_held = "trainings_held"  # training sessions done
+    sourcing_meetings_held = "sourcing_meetings_held"  # supplier meetings done
+
+
 class Pillar(StrEnum):
     environmental = "environmental"
     social = "social"
@@ -237,6 +259,11 @@ class Indicator(StrictModel):
     floor: float | None = None
     portfolios: list[Identifier] = Field(default_factory=list)
     source: str | None = None
+    aggregation: Aggregation = Aggregation.last
+    scope: Scope = Scope.portfolio
+    numerator: Identifier | None = None  # for a ratio: the indicator summed above the line
+    denominator: Identifier | None = None
+    computed: Computed | None = None
 
 
 def _escalation(value: Any) -> Any:

@@ -39,17 +39,19 @@ def roll_forward(item: PlanItem, year: int) -> PlanItem | None:
     start, _ = anchor_datetime(item)
     field = "start" if item.start is not None else "due"
     if item.rrule:
-        occurrences = parse_rrule(item.rrule, start.replace(year=year - 1), year)
+        # COUNT and UNTIL bound this year's series; next year's runs the rule on its own year
+        # (a COUNT=12 that ended in December must not leave next year empty).
+        rule = ";".join(
+            part
+            for part in item.rrule.split(";")
+            if not part.upper().startswith(("UNTIL=", "COUNT="))
+        )
+        occurrences = parse_rrule(rule, start.replace(year=year - 1), year)
         if not occurrences:
             return None
         first = occurrences[0]
         anchor = (
             first.isoformat(timespec="minutes") if "T" in item.anchor else first.date().isoformat()
-        )
-        rule = ";".join(
-            part
-            for part in item.rrule.split(";")
-            if not part.upper().startswith(("UNTIL=", "COUNT="))
         )
         return item.model_copy(update={field: anchor, "rrule": rule})
     if item.kind.is_event:

@@ -6,9 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from domain.model import Direction, Indicator, PlanFile
+from domain.model import Aggregation, Computed, Direction, Indicator, Kind, PlanFile
 
 AT_RISK_PROGRESS = 0.5  # at least half-way from baseline to target
 
@@ -32,6 +32,7 @@ class IndicatorValuePoint(BaseModel):
     period: str
     value: float
     recorded_at: datetime
+    year: int | None = None  # the period's year, when values of several years travel together
 
 
 class TaskOutcome(BaseModel):
@@ -40,6 +41,11 @@ class TaskOutcome(BaseModel):
     due: datetime
     status: str  # open done cancelled
     done_at: datetime | None = None
+
+
+class SeriesPoint(BaseModel):
+    period: str
+    value: float
 
 
 class IndicatorScore(BaseModel):
@@ -55,6 +61,12 @@ class IndicatorScore(BaseModel):
     status: Status
     trend: Trend
     rule: str
+    aggregation: str = "last"
+    floor: float | None = None
+    series: list[SeriesPoint] = Field(
+        default_factory=list
+    )  # the year so far, checkpoint by checkpoint
+    years: dict[int, float] = Field(default_factory=dict)  # the same figure in earlier years
 
 
 class TaskScore(BaseModel):
@@ -83,11 +95,86 @@ def portfolio_indicators(document: PlanFile, portfolio: str) -> list[Indicator]:
     ]
 
 
-def score_indicator(indicator: Indicator, points: list[IndicatorValuePoint]) -> IndicatorScore:
-    """Compare the latest value with target and baseline; the rule is stated with the result."""
-    ordered = sorted(points, key=lambda point: (point.recorded_at, point.period))
-    value = ordered[-1].value if ordered else None
-    previous = ordered[-2].value if len(ordered) > 1 else indicator.baseline
+def year_figure(
+    indicator: Indicator,
+    points: dict[str, list[IndicatorValuePoint]],
+    outcomes: list[TaskOutcome],
+    zone: ZoneInfo,
+) -> tuple[float | None, list[SeriesPoint]]:
+    """The year's figure by the indicator's aggregation, and how it built up checkpoint by
+    checkpoint (each point is the figure as it stood after that period's values)."""
+    if indicator.computed is not None:
+        return computed_figure(indicator.computed, outcomes, zone), []
+    if indicator.aggregation == Aggregation.ratio:
+        numerator = _ordered(points.get(indicator.numerator or "", []))
+        denominator = _ordered(points.get(indicator.denominator or "", []))
+        periods = sorted({p.period for p in numerator + denominator})
+        series = []
+        for period in periods:
+            top = sum(p.value for p in numerator if p.period <= period)
+            bottom = sum(p.value for p in denominator if p.period <= period)
+            if bottom:
+                series.append(SeriesPoint(period=period, value=round(100 * top / bottom, 2)))
+        return (series[-1].value if series else None), series
+    own = _ordered(points.get(indicator.id, []))
+    series = []
+    for number, point in enumerate(own, start=1):
+        so_far = own[:number]
+        if indicator.aggregation == Aggregation.sum:
+            figure = sum(p.value for p in so_far)
+        elif indicator.aggregation == Aggregation.mean:
+            figure = sum(p.value for p in so_far) / len(so_far)
+        else:
+            figure = point.value
+        series.append(SeriesPoint(period=point.period, value=round(figure, 2)))
+    return (series[-1].value if series else None), series
+
+
+def _ordered(points: list[IndicatorValuePoint]) -> list[IndicatorValuePoint]:
+    return sorted(points, key=lambda point: (point.period, point.recorded_at))
+
+
+def computed_figure(kind: Computed, outcomes: list[TaskOutcome], zone: ZoneInfo) -> float | None:
+    """Indicators about Boucle's own work, from how its tasks went."""
+    if kind == Computed.watch_reviews_on_time:
+        reviews = [
+            o
+            for o in outcomes
+            if o.kind == Kind.regulatory_watch_review and o.status != "cancelled"
+        ]
+        if not reviews:
+            return None
+        on_time = sum(1 for o in reviews if _on_time(o, zone))
+        return round(100 * on_time / len(reviews), 2)
+    kind_of = {
+        Computed.trainings_held: Kind.training_session,
+        Computed.sourcing_meetings_held: Kind.supplier_meeting,
+    }[kind]
+    return float(sum(1 for o in outcomes if o.kind == kind_of and o.status == "done"))
+
+
+def _on_time(outcome: TaskOutcome, zone: ZoneInfo) -> bool:
+    return (
+        outcome.status == "done"
+        and outcome.done_at is not None
+        and outcome.done_at.astimezone(zone).date() <= outcome.due.astimezone(zone).date()
+    )
+
+
+def score_indicator(
+    indicator: Indicator,
+    value: float | None,
+    series: list[SeriesPoint],
+    years: dict[int, float] | None = None,
+) -> IndicatorScore:
+    """Compare the year's figure with target and baseline; the rule is stated with the result.
+
+    on track: the target is met (or there is none); at risk: not met, but at least half-way
+    from the baseline; off track: less than half-way, or moving away from the target.
+    """
+    years = years or {}
+    previous = series[-2].value if len(series) > 1 else indicator.baseline
+    last_year = years[max(years)] if years else None
     sign = 1 if indicator.direction == Direction.increase else -1
     progress = None
     if value is None:
@@ -106,12 +193,13 @@ def score_indicator(indicator: Indicator, points: list[IndicatorValuePoint]) -> 
         else:
             status = Status.off_track
             rule = "cible non atteinte, moins de la moitié du chemin depuis la référence"
-    if value is None or previous is None:
+    compared = last_year if last_year is not None else previous
+    if value is None or compared is None:
         trend = Trend.unknown
-    elif value == previous:
+    elif value == compared:
         trend = Trend.stable
     else:
-        trend = Trend.improving if sign * (value - previous) > 0 else Trend.worsening
+        trend = Trend.improving if sign * (value - compared) > 0 else Trend.worsening
     return IndicatorScore(
         indicator=indicator.id,
         name=indicator.name,
@@ -125,6 +213,10 @@ def score_indicator(indicator: Indicator, points: list[IndicatorValuePoint]) -> 
         status=status,
         trend=trend,
         rule=rule,
+        aggregation=indicator.aggregation.value,
+        floor=indicator.floor,
+        series=series,
+        years=years,
     )
 
 
@@ -135,7 +227,7 @@ def score_tasks(outcomes: list[TaskOutcome], zone: ZoneInfo) -> TaskScore:
         if outcome.status == "cancelled":
             score.cancelled += 1
         elif outcome.status == "done" and outcome.done_at is not None:
-            if outcome.done_at.astimezone(zone).date() <= outcome.due.astimezone(zone).date():
+            if _on_time(outcome, zone):
                 score.done_on_time += 1
             else:
                 score.done_late += 1
@@ -151,17 +243,32 @@ def compute_scorecard(
     values: list[IndicatorValuePoint],
     outcomes: list[TaskOutcome],
     now: datetime,
+    earlier: list[IndicatorValuePoint] | None = None,
 ) -> Scorecard:
+    """The portfolio's year: each indicator's figure by its aggregation, against its target,
+    with the same figure in earlier years (`earlier`: values of those years, `year` set)."""
+    zone = document.organisation.zone
     by_indicator: dict[str, list[IndicatorValuePoint]] = {}
     for point in values:
         by_indicator.setdefault(point.indicator, []).append(point)
+    by_year: dict[int, dict[str, list[IndicatorValuePoint]]] = {}
+    for point in earlier or []:
+        if point.year is not None and point.year < year:
+            by_year.setdefault(point.year, {}).setdefault(point.indicator, []).append(point)
+    scores = []
+    for indicator in portfolio_indicators(document, portfolio):
+        value, series = year_figure(indicator, by_indicator, outcomes, zone)
+        history = {}
+        for past_year, points in sorted(by_year.items()):
+            if indicator.computed is None:
+                past, _ = year_figure(indicator, points, [], zone)
+                if past is not None:
+                    history[past_year] = past
+        scores.append(score_indicator(indicator, value, series, history))
     return Scorecard(
         portfolio=portfolio,
         year=year,
         computed_at=now,
-        indicators=[
-            score_indicator(indicator, by_indicator.get(indicator.id, []))
-            for indicator in portfolio_indicators(document, portfolio)
-        ],
-        tasks=score_tasks(outcomes, document.organisation.zone),
+        indicators=scores,
+        tasks=score_tasks(outcomes, zone),
     )

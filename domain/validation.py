@@ -12,6 +12,7 @@ from domain.calendar import anchor_datetime, parse_rrule
 from domain.errors import PlanError, PlanInvalid, format_path
 from domain.messages import MESSAGES
 from domain.model import (
+    Aggregation,
     Indicator,
     Organisation,
     Person,
@@ -207,6 +208,17 @@ def validate_source(source: Source) -> tuple[PlanFile | None, list[PlanError], s
                     "unknown_portfolio",
                     value=folio_id,
                 )
+        parts = {"numerator": indicator.numerator, "denominator": indicator.denominator}
+        if indicator.aggregation == Aggregation.ratio:
+            for field_name, part in parts.items():
+                if part is None:
+                    check.add(("indicators", index, field_name), "ratio_needs_parts")
+                elif part not in indicator_index or part == indicator.id:
+                    check.add(("indicators", index, field_name), "unknown_indicator", value=part)
+        else:
+            for field_name, part in parts.items():
+                if part is not None:
+                    check.add(("indicators", index, field_name), "parts_without_ratio")
 
     seen_plans: dict[tuple[str, int], int] = {}
     for index, plan, item_models in plans:

@@ -19,25 +19,28 @@ def period_year(period: str) -> str:
 
 def evaluation_facts(
     session: Session, cycle_id: str
-) -> tuple[list[IndicatorValuePoint], list[TaskOutcome]]:
+) -> tuple[list[IndicatorValuePoint], list[TaskOutcome], list[IndicatorValuePoint]]:
+    """This year's values, the tasks' outcomes, and the values of earlier years."""
     portfolio, year = cycle_id.rsplit("/", 1)
     tasks = session.exec(select(Task).where(Task.cycle_id == cycle_id)).all()
     values = session.exec(select(IndicatorValue).where(IndicatorValue.portfolio_id == portfolio))
-    points = [
+    everything = [
         IndicatorValuePoint(
             indicator=v.indicator_id,
             period=v.period,
             value=v.value,
             recorded_at=v.recorded_at or datetime.now(UTC),
+            year=int(period_year(v.period)) if period_year(v.period).isdigit() else None,
         )
         for v in values
-        if period_year(v.period) == year
     ]
+    points = [p for p in everything if p.year == int(year)]
+    earlier = [p for p in everything if p.year is not None and p.year < int(year)]
     outcomes = [
         TaskOutcome(task=t.id, kind=t.kind, due=t.due_at, status=t.status, done_at=t.done_at)
         for t in tasks
     ]
-    return points, outcomes
+    return points, outcomes, earlier
 
 
 def cycle_plan(session: Session, cycle: Cycle) -> PlanFile | None:

@@ -476,6 +476,7 @@ class PortfolioCycleWorkflow:
                 facts.values,
                 facts.outcomes,
                 workflow.now(),
+                earlier=facts.earlier,
             )
             await workflow.execute_activity(
                 ActivityName.save_scorecard,

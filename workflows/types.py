@@ -193,6 +193,7 @@ class ValuesRecord(BaseModel):
 class EvaluationFacts(BaseModel):
     values: list[IndicatorValuePoint]
     outcomes: list[TaskOutcome]
+    earlier: list[IndicatorValuePoint] = Field(default_factory=list)  # earlier years
 
 
 class DraftRecord(BaseModel):
