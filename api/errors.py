@@ -99,6 +99,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "evidence must be one of: {accepted}",
         "une pièce justificative doit être de type : {accepted}",
     ),
+    "csv_media_type": ("send values as text/csv", "envoyez les valeurs en text/csv"),
+    "csv_unreadable": ("the CSV is not UTF-8 text", "le CSV n'est pas un texte UTF-8"),
+    "csv_invalid": (
+        "the CSV has {count} error(s); nothing was stored",
+        "le CSV comporte {count} erreur(s) ; rien n'a été enregistré",
+    ),
     "invalid_request": ("the request is not valid", "la requête n'est pas valide"),
     "not_found": ("nothing here", "rien à cette adresse"),
     "method_not_allowed": ("method not allowed here", "méthode non permise ici"),

@@ -230,6 +230,40 @@ def plan_approve(
     _run(work())
 
 
+values_app = typer.Typer(help="Indicator values.", no_args_is_help=True)
+app.add_typer(values_app, name="values")
+
+
+@values_app.command("import")
+def values_import(
+    file: Annotated[Path, typer.Argument(help="CSV: indicator, portfolio, period, value[, …].")],
+    by: Annotated[str | None, typer.Option("--by", help="Who provides them.")] = None,
+) -> None:
+    """Import indicator values in bulk; every error is listed and nothing is stored then."""
+    from store.values import import_values
+
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"{file}: illisible : {error}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    with _sessions()() as session:
+        count, errors = import_values(session, text, by)
+    for problem in errors:
+        print(problem.format(str(file)), file=sys.stderr)
+    if errors:
+        raise typer.Exit(2)
+    print(f"{count} valeur(s) enregistrée(s)")
+
+
+@app.command("catalogue")
+def catalogue_command() -> None:
+    """Print the default SPASER indicator catalogue, to copy into a plan and adapt."""
+    from domain.catalogue import catalogue_text
+
+    print(catalogue_text(), end="")
+
+
 @token_app.command("create")
 def token_create(
     person: str,

@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 from sqlmodel import col, func, select
 
-from api.access import OwnReader, Reader, buyer_portfolios, sees_everything
+from api.access import Officer, OwnReader, Reader, buyer_portfolios, sees_everything
 from api.deps import SessionDep
 from api.errors import ApiError, responses
 from api.models import IndicatorPublic, IndicatorValuePublic
 from api.paging import PageDep
+from domain.values_csv import CsvError
 from store.tables import Indicator, IndicatorValue
+from store.values import import_values
 
 router = APIRouter(prefix="/indicators", tags=["indicators"], responses=responses(401, 403))
 
@@ -21,6 +25,47 @@ router = APIRouter(prefix="/indicators", tags=["indicators"], responses=response
 def read_indicators(session: SessionDep, person: Reader) -> list[IndicatorPublic]:
     rows = session.exec(select(Indicator).order_by(col(Indicator.id)))
     return [IndicatorPublic.model_validate(row, from_attributes=True) for row in rows]
+
+
+class ValuesImported(BaseModel):
+    stored: int
+
+
+LARGEST_CSV = 2_000_000
+
+
+@router.post(
+    "/values",
+    response_model=ValuesImported,
+    responses=responses(413, 415, 422),
+    openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+async def import_values_csv(request: Request, person: Officer) -> ValuesImported:
+    """Values in bulk from a CSV (indicator, portfolio, period, value[, comment, source]);
+    with any error, nothing is stored and each error is listed with its line and column."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in ("text/csv", "text/plain", "application/csv"):
+        raise ApiError(415, "csv_media_type")
+    raw = await request.body()
+    if len(raw) > LARGEST_CSV:
+        raise ApiError(413, "too_large", limit=LARGEST_CSV)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ApiError(422, "csv_unreadable") from None
+
+    def store() -> tuple[int, list[CsvError]]:
+        with request.app.state.sessions() as session:
+            return import_values(session, text, person.id)
+
+    stored, errors = await run_in_threadpool(store)
+    if errors:
+        located = [
+            {"line": e.line, "column": e.column, "message": e.message, "text": e.format("csv")}
+            for e in errors
+        ]
+        raise ApiError(422, "csv_invalid", errors=located, count=len(errors))
+    return ValuesImported(stored=stored)
 
 
 @router.get("/{indicator_id}", response_model=IndicatorPublic, responses=responses(404))

@@ -67,6 +67,13 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
     "GET /indicators": lambda own: ("/indicators", {}),
     "GET /indicators/{indicator_id}": lambda own: ("/indicators/part-bio", {}),
     "GET /indicators/{indicator_id}/values": lambda own: ("/indicators/part-bio/values", {}),
+    "POST /indicators/values": lambda own: (
+        "/indicators/values",
+        {
+            "content": "indicator;portfolio;period;value\npart-bio;restauration;2027-T2;18,5\n",
+            "headers": {"Content-Type": "text/csv"},
+        },
+    ),
     "GET /me": lambda own: ("/me", {}),
     "GET /me/tasks": lambda own: ("/me/tasks", {}),
     "GET /notifications": lambda own: ("/notifications", {}),
