@@ -46,24 +46,30 @@ TOKEN_CACHE = TtlCache[Bearer | None](ttl=10.0)
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-async def current_person(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Person:
-    """The one place a request becomes a person (tokens today, OpenID Connect later)."""
-    if credentials is None:
-        raise ApiError(401, "token_required", headers=CHALLENGE)
-    token = credentials.credentials
+async def person_of_token(request: Request, token: str) -> Person | None:
+    """The one place a token becomes a person (tokens today, OpenID Connect later)."""
 
     def lookup() -> Bearer | None:
         with request.app.state.sessions() as session:
             return bearer_for(session, token)
 
     found = await TOKEN_CACHE.get(digest(token), lambda: run_in_threadpool(lookup))
-    if found is None:
+    if found is not None:
+        request.state.bearer = found  # the audit trail records who and with which token
+    return found.person if found else None
+
+
+async def current_person(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Person:
+    """The person behind the request's bearer token, or 401."""
+    if credentials is None:
+        raise ApiError(401, "token_required", headers=CHALLENGE)
+    person = await person_of_token(request, credentials.credentials)
+    if person is None:
         raise ApiError(401, "token_invalid", headers=CHALLENGE)
-    request.state.bearer = found  # the audit trail records who and with which token
-    return found.person
+    return person
 
 
 CurrentPerson = Annotated[Person, Depends(current_person)]

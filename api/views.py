@@ -4,43 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from api.models import TimelineEntry
 from domain.calendar import WorkingCalendar
-from domain.scorecard import Scorecard, compute_scorecard, score_tasks
 from domain.tasks import plan_tasks
 from domain.timeline import task_timeline
-from store.facts import cycle_plan, evaluation_facts
-from store.tables import Cycle, Notification, Organisation, Task
-
-__all__ = ["Scorecard", "current_scorecard", "cycle_timeline"]
+from store.facts import cycle_plan
+from store.tables import Cycle, Notification, Task
 
 OUTBOX_STATES: dict[str, Literal["sent", "failed", "pending"]] = {
     "sent": "sent",
     "failed": "failed",
     "pending": "pending",
 }
-
-
-def current_scorecard(session: Session, cycle: Cycle, now: datetime) -> Scorecard:
-    document = cycle_plan(session, cycle)
-    points, outcomes, earlier = evaluation_facts(session, cycle.id)
-    if document is None:  # no stored plan: the task record alone, in the organisation's zone
-        organisation = session.get(Organisation, 1)
-        zone = ZoneInfo(organisation.timezone if organisation else "Europe/Paris")
-        return Scorecard(
-            portfolio=cycle.portfolio,
-            year=cycle.year,
-            computed_at=now,
-            indicators=[],
-            tasks=score_tasks(outcomes, zone),
-        )
-    return compute_scorecard(
-        document, cycle.portfolio, cycle.year, points, outcomes, now, earlier=earlier
-    )
 
 
 def cycle_timeline(

@@ -256,6 +256,42 @@ def values_import(
     print(f"{count} valeur(s) enregistrée(s)")
 
 
+@app.command("report")
+def report_command(
+    year: int,
+    format: Annotated[  # noqa: A002 - the option's name is what people type
+        str, typer.Option("--format", help="html (printable), csv (French spreadsheet) or json.")
+    ] = "html",
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """The annual SPASER follow-up report for YEAR, from the store."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from api.routes.pages import render_report_html
+    from domain.report import report_csv
+    from store.report import gather_report
+    from store.tables import Organisation
+
+    if format not in ("html", "csv", "json"):
+        print(f"erreur : --format {format!r} : html, csv ou json", file=sys.stderr)
+        raise typer.Exit(2)
+    with _sessions()() as session:
+        report = gather_report(session, year, datetime.now(UTC))
+        organisation = session.get(Organisation, 1)
+    zone = ZoneInfo(organisation.timezone if organisation else "Europe/Paris")
+    text = {
+        "html": lambda: render_report_html(report, zone),
+        "csv": lambda: report_csv(report),
+        "json": lambda: report.model_dump_json(indent=2),
+    }[format]()
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.write_text(text, encoding="utf-8-sig" if format == "csv" else "utf-8")
+    print(f"{out} : bilan {year}, {len(report.portfolios)} portefeuille(s)", file=sys.stderr)
+
+
 @app.command("catalogue")
 def catalogue_command() -> None:
     """Print the default SPASER indicator catalogue, to copy into a plan and adapt."""

@@ -144,8 +144,8 @@ def computed_figure(kind: Computed, outcomes: list[TaskOutcome], zone: ZoneInfo)
         ]
         if not reviews:
             return None
-        on_time = sum(1 for o in reviews if _on_time(o, zone))
-        return round(100 * on_time / len(reviews), 2)
+        in_time = sum(1 for o in reviews if on_time(o, zone))
+        return round(100 * in_time / len(reviews), 2)
     kind_of = {
         Computed.trainings_held: Kind.training_session,
         Computed.sourcing_meetings_held: Kind.supplier_meeting,
@@ -153,7 +153,7 @@ def computed_figure(kind: Computed, outcomes: list[TaskOutcome], zone: ZoneInfo)
     return float(sum(1 for o in outcomes if o.kind == kind_of and o.status == "done"))
 
 
-def _on_time(outcome: TaskOutcome, zone: ZoneInfo) -> bool:
+def on_time(outcome: TaskOutcome, zone: ZoneInfo) -> bool:
     return (
         outcome.status == "done"
         and outcome.done_at is not None
@@ -220,19 +220,27 @@ def score_indicator(
     )
 
 
-def score_tasks(outcomes: list[TaskOutcome], zone: ZoneInfo) -> TaskScore:
-    """Count tasks by outcome; done on time means done by the end of its (local) due day."""
+def score_tasks(
+    outcomes: list[TaskOutcome], zone: ZoneInfo, now: datetime | None = None
+) -> TaskScore:
+    """Count tasks by outcome; done on time means done by the end of its (local) due day.
+
+    An open task is missed once its due time has passed (`now`), open before that.
+    """
     score = TaskScore(total=len(outcomes))
     for outcome in outcomes:
         if outcome.status == "cancelled":
             score.cancelled += 1
         elif outcome.status == "done" and outcome.done_at is not None:
-            if _on_time(outcome, zone):
+            if on_time(outcome, zone):
                 score.done_on_time += 1
             else:
                 score.done_late += 1
         elif outcome.status == "open":
-            score.missed += 1
+            if now is not None and outcome.due >= now:
+                score.open += 1
+            else:
+                score.missed += 1
     return score
 
 
@@ -270,5 +278,5 @@ def compute_scorecard(
         year=year,
         computed_at=now,
         indicators=scores,
-        tasks=score_tasks(outcomes, zone),
+        tasks=score_tasks(outcomes, zone, now),
     )

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from domain.model import PlanFile
-from domain.scorecard import IndicatorValuePoint, TaskOutcome
-from store.tables import Cycle, IndicatorValue, PlanVersion, Task
+from domain.scorecard import (
+    IndicatorValuePoint,
+    Scorecard,
+    TaskOutcome,
+    compute_scorecard,
+    score_tasks,
+)
+from store.tables import Cycle, IndicatorValue, Organisation, PlanVersion, Task
 
 
 def period_year(period: str) -> str:
@@ -52,3 +59,22 @@ def cycle_plan(session: Session, cycle: Cycle) -> PlanFile | None:
         query = query.where(PlanVersion.version == cycle.plan_version)
     row = session.exec(query.order_by(PlanVersion.version.desc())).first()  # type: ignore[attr-defined]
     return PlanFile.model_validate(row.document) if row is not None else None
+
+
+def cycle_scorecard(session: Session, cycle: Cycle, now: datetime) -> Scorecard:
+    """The cycle's scorecard as its values and tasks stand now."""
+    document = cycle_plan(session, cycle)
+    points, outcomes, earlier = evaluation_facts(session, cycle.id)
+    if document is None:  # no stored plan: the task record alone, in the organisation's zone
+        organisation = session.get(Organisation, 1)
+        zone = ZoneInfo(organisation.timezone if organisation else "Europe/Paris")
+        return Scorecard(
+            portfolio=cycle.portfolio,
+            year=cycle.year,
+            computed_at=now,
+            indicators=[],
+            tasks=score_tasks(outcomes, zone, now),
+        )
+    return compute_scorecard(
+        document, cycle.portfolio, cycle.year, points, outcomes, now, earlier=earlier
+    )

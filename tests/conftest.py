@@ -70,3 +70,13 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def sessions(engine: Engine) -> SessionFactory:
     return SessionFactory(engine)
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Each test reads BOUCLE_* afresh: the command line caches its settings per process."""
+    from boucle.settings import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

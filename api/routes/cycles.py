@@ -18,7 +18,9 @@ from api.deps import SessionDep, TemporalDep
 from api.errors import ApiError, responses
 from api.models import CycleDetail, CycleStatus, CycleSummary, ReviewBody, TaskPublic, TimelineEntry
 from api.paging import PageDep
-from api.views import Scorecard, current_scorecard, cycle_timeline
+from api.views import cycle_timeline
+from domain.scorecard import Scorecard
+from store.facts import cycle_scorecard
 from store.tables import Cycle, Portfolio, Task
 from workflows.cycle import PortfolioCycleWorkflow
 from workflows.types import ReviewRequest
@@ -193,7 +195,7 @@ def read_scorecard(
 ) -> Scorecard:
     """Indicators against targets and the year's task record, as computed now."""
     cycle = stored_cycle(session, portfolio, year)
-    return current_scorecard(session, cycle, datetime.now(UTC))
+    return cycle_scorecard(session, cycle, datetime.now(UTC))
 
 
 @router.post(

@@ -64,6 +64,11 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
         {},
     ),
     "GET /health": lambda own: ("/health", {}),
+    "GET /dashboard": lambda own: ("/dashboard", {}),
+    "GET /dashboard/login": lambda own: ("/dashboard/login", {}),
+    "POST /dashboard/login": lambda own: ("/dashboard/login", {"data": {"token": "bcl_faux"}}),
+    "GET /dashboard/report/{year}": lambda own: ("/dashboard/report/2027", {}),
+    "GET /reports/{year}": lambda own: ("/reports/2027", {"params": {"format": "csv"}}),
     "GET /indicators": lambda own: ("/indicators", {}),
     "GET /indicators/{indicator_id}": lambda own: ("/indicators/part-bio", {}),
     "GET /indicators/{indicator_id}/values": lambda own: ("/indicators/part-bio/values", {}),
@@ -141,7 +146,7 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
 
 # What a permitted caller may get: success, or an answer about the object or the engine
 # (here the workflow engine is deliberately unreachable, so writes to cycles end in 503).
-PERMITTED = {200, 201, 400, 404, 409, 422, 503}
+PERMITTED = {200, 201, 400, 401, 404, 409, 422, 503}  # 401: the login form's wrong token
 
 
 def seeded(folder: Path) -> tuple[SessionFactory, dict[Role, str]]:
@@ -187,7 +192,7 @@ def expected(entry: Any, role: Role | None, own: bool) -> set[int]:
     if entry.public:
         return PERMITTED
     if role is None:
-        return {401}
+        return {303} if entry.path.startswith("/dashboard") else {401}  # pages: to the login
     if role not in entry.roles:
         return {403}
     if role == Role.buyer and not own and entry.path.startswith("/tasks/"):

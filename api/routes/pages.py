@@ -1,0 +1,290 @@
+"""Pages for people: the direction's dashboard and the annual report, server-rendered.
+
+A browser cannot send a bearer header when following a link, so the pages also accept the
+same token from an HttpOnly, SameSite=Strict cookie that the login form sets. Only these
+read-only pages accept the cookie; every API route still wants the header.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlmodel import Session, col, select
+
+from api.access import Rule, Staff
+from api.charts import COLOURS, LEGEND, Bar, completion_bars, indicator_bars
+from api.deps import person_of_token
+from api.errors import responses
+from api.routes.cycles import summaries
+from domain.model import Role
+from domain.report import AnnualReport, report_csv
+from notifications import formatting
+from store.facts import cycle_scorecard
+from store.report import gather_report
+from store.tables import Cycle, Organisation, Person, Portfolio
+
+router: APIRouter = APIRouter(
+    tags=["pages"],
+    responses={
+        303: {"description": "no token: to the login page"},
+        403: {"description": "for the officer and the direction", "content": {"text/html": {}}},
+    },
+)
+COOKIE = "boucle_token"
+PAGES = Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+STATUSES = {
+    "on_track": "en bonne voie",
+    "at_risk": "à surveiller",
+    "off_track": "hors trajectoire",
+    "no_data": "sans valeur",
+}
+PHASES = {
+    "planning": "en préparation",
+    "executing": "en cours",
+    "evaluating": "en évaluation",
+    "improving": "en amélioration",
+    "closed": "clos",
+}
+VIEWERS = (Role.officer, Role.direction)
+RESERVED = "Ce tableau de bord est réservé au responsable Qualité & DD et à la direction."
+Year = Annotated[int, PathParam(ge=2000, le=2100)]
+
+
+def number(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.1f}".replace(",", "\u202f").replace(".", ",").removesuffix(",0")
+    return text + {"percent": " %", "euros": " €", "hours": " h"}.get(unit, "")
+
+
+def render_report_html(report: AnnualReport, zone: Any) -> str:
+    charts = {
+        p.portfolio: {
+            "indicators": indicator_bars(
+                f"{p.name} : indicateurs et cibles",
+                [
+                    Bar(s.name, s.value, s.target, s.status.value, s.unit)
+                    for s in p.scorecard.indicators
+                ],
+            ),
+            "months": completion_bars(f"{p.name} : tâches par mois d'échéance", p.months),
+        }
+        for p in report.portfolios
+    }
+    return PAGES.get_template("report.html").render(
+        report=report,
+        organisation=report.organisation,
+        totals=report.totals,
+        charts=charts,
+        number=number,
+        statuses=STATUSES,
+        phases=PHASES,
+        legend=LEGEND,
+        colours=COLOURS,
+        generated_text=formatting.day(report.generated_at, zone, "fr"),
+    )
+
+
+async def page_viewer(request: Request) -> Person | None:
+    """The person behind the bearer header or the login cookie, if any."""
+    header = request.headers.get("authorization", "")
+    token = header[7:] if header.lower().startswith("bearer ") else request.cookies.get(COOKIE)
+    return await person_of_token(request, token) if token else None
+
+
+page_viewer.rule = Rule(  # type: ignore[attr-defined]
+    VIEWERS, "the token as a bearer header or the login form's cookie; without one, the login page"
+)
+Viewer = Annotated[Person | None, Depends(page_viewer)]
+
+
+def _gate(person: Person | None) -> Response | None:
+    if person is None:
+        return RedirectResponse("/dashboard/login", status_code=303)
+    if person.role not in VIEWERS:
+        return HTMLResponse(
+            PAGES.get_template("login.html").render(
+                organisation="Boucle",
+                error=RESERVED,
+            ),
+            status_code=403,
+        )
+    return None
+
+
+def _zone(session: Session) -> Any:
+    from zoneinfo import ZoneInfo
+
+    organisation = session.get(Organisation, 1)
+    return ZoneInfo(organisation.timezone if organisation else "Europe/Paris")
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard(
+    request: Request,
+    person: Viewer,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> Response:
+    """Every portfolio's cycle at a glance: phase, progress, overdue work, indicators."""
+    refused = _gate(person)
+    if refused is not None or person is None:
+        return refused or RedirectResponse("/dashboard/login", status_code=303)
+    now = datetime.now(UTC)
+    shown_year = year or now.year
+
+    def render() -> str:
+        with request.app.state.sessions() as session:
+            zone = _zone(session)
+            organisation = session.get(Organisation, 1)
+            names = {p.id: p.name for p in session.exec(select(Portfolio))}
+            cycles = list(
+                session.exec(
+                    select(Cycle).where(Cycle.year == shown_year).order_by(col(Cycle.portfolio))
+                )
+            )
+            rows = []
+            for cycle, summary in zip(cycles, summaries(session, cycles), strict=True):
+                card = cycle_scorecard(session, cycle, now)
+                rows.append(
+                    {
+                        "portfolio": cycle.portfolio,
+                        "year": cycle.year,
+                        "name": names.get(cycle.portfolio, cycle.portfolio),
+                        "phase": cycle.phase,
+                        "done": summary.tasks_done,
+                        "total": summary.tasks_total - summary.tasks_cancelled,
+                        "overdue": summary.tasks_overdue,
+                        "next_due": formatting.day(summary.next_due, zone, "fr")
+                        if summary.next_due
+                        else None,
+                        "indicators": card.indicators,
+                    }
+                )
+        return PAGES.get_template("dashboard.html").render(
+            organisation=organisation.name if organisation else "Boucle",
+            person=person,
+            year=shown_year,
+            rows=rows,
+            done=sum(r["done"] for r in rows),
+            overdue=sum(r["overdue"] for r in rows),
+            off_track=sum(
+                1 for r in rows for s in r["indicators"] if s.status.value == "off_track"
+            ),
+            number=number,
+            phases=PHASES,
+            now_text=formatting.when(now, zone, "fr"),
+        )
+
+    return HTMLResponse(await run_in_threadpool(render))
+
+
+@router.get("/dashboard/report/{year}", response_class=HTMLResponse)
+async def dashboard_report(request: Request, year: Year, person: Viewer) -> Response:
+    """The annual report as a printable page."""
+    refused = _gate(person)
+    if refused is not None:
+        return refused
+
+    def render() -> str:
+        with request.app.state.sessions() as session:
+            report = gather_report(session, year, datetime.now(UTC))
+            return render_report_html(report, _zone(session))
+
+    return HTMLResponse(await run_in_threadpool(render))
+
+
+login_router: APIRouter = APIRouter(
+    tags=["pages"],
+    responses={
+        303: {"description": "no token: to the login page"},
+        403: {"description": "for the officer and the direction", "content": {"text/html": {}}},
+    },
+)
+
+
+async def _public() -> None:
+    return None
+
+
+_public.rule = Rule((), "the login form: it only turns a valid token into the page cookie")  # type: ignore[attr-defined]
+
+
+@login_router.get("/dashboard/login", response_class=HTMLResponse, dependencies=[Depends(_public)])
+def login_page() -> HTMLResponse:
+    return HTMLResponse(PAGES.get_template("login.html").render(organisation="Boucle"))
+
+
+@login_router.post(
+    "/dashboard/login",
+    response_class=HTMLResponse,
+    dependencies=[Depends(_public)],
+    responses={303: {"description": "to the dashboard"}, 401: {"content": {"text/html": {}}}},
+)
+async def log_in(request: Request, token: Annotated[str, Form(max_length=200)]) -> Response:
+    person = await person_of_token(request, token.strip())
+    if person is None:
+        page = PAGES.get_template("login.html").render(
+            organisation="Boucle", error="Jeton inconnu, révoqué ou expiré."
+        )
+        return HTMLResponse(page, status_code=401)
+    response = RedirectResponse("/dashboard", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token.strip(),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=8 * 3600,
+    )
+    return response
+
+
+reports_router: APIRouter = APIRouter(
+    prefix="/reports", tags=["reports"], responses=responses(401, 403)
+)
+
+
+@reports_router.get(
+    "/{year}",
+    responses={
+        200: {
+            "content": {
+                "application/json": {},
+                "text/csv": {"schema": {"type": "string"}},
+                "text/html": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
+async def read_report(
+    request: Request,
+    year: Year,
+    person: Staff,
+    format: Literal["json", "csv", "html"] = "json",  # noqa: A002 - the report's format
+) -> Response:
+    """The annual SPASER follow-up report: JSON, CSV (French spreadsheet) or printable HTML."""
+
+    def build() -> tuple[AnnualReport, Any]:
+        with request.app.state.sessions() as session:
+            return gather_report(session, year, datetime.now(UTC)), _zone(session)
+
+    report, zone = await run_in_threadpool(build)
+    if format == "csv":
+        return Response(
+            report_csv(report).encode("utf-8-sig"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="bilan-spaser-{year}.csv"'},
+        )
+    if format == "html":
+        return HTMLResponse(render_report_html(report, zone))
+    return Response(report.model_dump_json(), media_type="application/json")

@@ -1,0 +1,129 @@
+"""The annual SPASER follow-up report: what each portfolio's year achieved, in one document.
+
+Pure: it is assembled from scorecards and task outcomes that the caller gathered; the store,
+the API and `boucle report` only fetch and render it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from domain.scorecard import Scorecard, TaskOutcome, on_time
+
+
+class MonthTasks(BaseModel):
+    month: int
+    due: int = 0
+    done_on_time: int = 0
+    done_late: int = 0
+    missed: int = 0  # still open after their due date
+    open: int = 0  # not yet due
+
+
+class PortfolioReport(BaseModel):
+    portfolio: str
+    name: str
+    phase: str
+    scorecard: Scorecard
+    months: list[MonthTasks]
+    review: dict[str, object] | None = None
+
+
+class AnnualReport(BaseModel):
+    organisation: str
+    year: int
+    generated_at: datetime
+    portfolios: list[PortfolioReport]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        keys = ("total", "done_on_time", "done_late", "missed", "cancelled")
+        return {key: sum(getattr(p.scorecard.tasks, key) for p in self.portfolios) for key in keys}
+
+
+def months_of(outcomes: list[TaskOutcome], zone: ZoneInfo, now: datetime) -> list[MonthTasks]:
+    """Task completion month by month (by local due month), cancelled tasks left out."""
+    months = [MonthTasks(month=number) for number in range(1, 13)]
+    for outcome in outcomes:
+        if outcome.status == "cancelled":
+            continue
+        month = months[outcome.due.astimezone(zone).month - 1]
+        month.due += 1
+        if outcome.status == "done":
+            if on_time(outcome, zone):
+                month.done_on_time += 1
+            else:
+                month.done_late += 1
+        elif outcome.due < now:
+            month.missed += 1
+        else:
+            month.open += 1
+    return months
+
+
+CSV_COLUMNS = (
+    "portefeuille",
+    "indicateur",
+    "libellé",
+    "unité",
+    "agrégation",
+    "valeur",
+    "cible",
+    "référence",
+    "plancher",
+    "statut",
+    "tendance",
+    "règle",
+)
+
+
+def report_csv(report: AnnualReport) -> str:
+    """One row per portfolio and indicator, then one row per portfolio for its tasks."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for portfolio in report.portfolios:
+        for score in portfolio.scorecard.indicators:
+            writer.writerow(
+                (
+                    portfolio.portfolio,
+                    score.indicator,
+                    score.name,
+                    score.unit,
+                    score.aggregation,
+                    _number(score.value),
+                    _number(score.target),
+                    _number(score.baseline),
+                    _number(score.floor),
+                    score.status.value,
+                    score.trend.value,
+                    score.rule,
+                )
+            )
+    writer.writerow(())
+    writer.writerow(
+        ("portefeuille", "tâches", "faites à temps", "en retard", "manquées", "annulées")
+    )
+    for portfolio in report.portfolios:
+        tasks = portfolio.scorecard.tasks
+        writer.writerow(
+            (
+                portfolio.portfolio,
+                tasks.total,
+                tasks.done_on_time,
+                tasks.done_late,
+                tasks.missed,
+                tasks.cancelled,
+            )
+        )
+    return out.getvalue()
+
+
+def _number(value: float | None) -> str:
+    """French decimals, as a spreadsheet set to French reads them."""
+    return "" if value is None else f"{value:g}".replace(".", ",")
