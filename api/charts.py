@@ -56,6 +56,7 @@ def indicator_bars(title: str, bars: list[Bar]) -> str:
     ]
     for number, bar in enumerate(bars):
         y = 20 + number * row
+        scale_max = max(bar.value or 0.0, bar.target or 0.0, 1e-9) * 1.15
         label = bar.label if len(bar.label) <= 34 else bar.label[:33] + "…"
         parts.append(
             f'<text x="{left - 8}" y="{y + 14}" text-anchor="end" font-size="12">'
@@ -134,4 +135,4 @@ LEGEND = {
 
 def _format(value: float, unit: str) -> str:
     text = f"{value:,.1f}".replace(",", "\u202f").replace(".", ",").removesuffix(",0")
-    return text + {"percent": " %", "euros": " €", "hours": " h"}.get(unit, "")
+    return text + {"percent": "\u00a0%", "euros": "\u00a0€", "hours": "\u00a0h"}.get(unit, "")

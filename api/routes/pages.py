@@ -64,7 +64,7 @@ def number(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
     text = f"{value:,.1f}".replace(",", "\u202f").replace(".", ",").removesuffix(",0")
-    return text + {"percent": " %", "euros": " €", "hours": " h"}.get(unit, "")
+    return text + {"percent": "\u00a0%", "euros": "\u00a0€", "hours": "\u00a0h"}.get(unit, "")
 
 
 def render_report_html(report: AnnualReport, zone: Any) -> str:
