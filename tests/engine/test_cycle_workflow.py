@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner
 
 from activities.calendar import cycle_holidays
+from boucle.cli import app as cli
 from domain.simulation import Assumption, simulate
 from domain.tasks import plan_tasks
 from store.tables import Cycle, IndicatorValue, Notification, PlanVersion, Task
@@ -129,7 +133,7 @@ async def finish_the_year(env: WorkflowEnvironment, handle, sessions) -> None:
 
 
 async def test_on_time_year_sends_what_simulate_lists_and_improves(
-    env: WorkflowEnvironment, tmp_path: Path
+    env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     document = plan()
     sessions = store_with(document, tmp_path)
@@ -181,6 +185,21 @@ async def test_on_time_year_sends_what_simulate_lists_and_improves(
         subjects = [m["Subject"] for m in mailer.sent]
         assert any(s.startswith("Bilan 2027 prêt") for s in subjects)
         assert any(s.startswith("Projet de plan 2028 prêt") for s in subjects)
+
+    # `boucle report` on that year: its figures are the values submitted and the tasks done.
+    monkeypatch.setenv("BOUCLE_DATABASE_URL", str(sessions.engine.url))
+    runner = CliRunner()
+    as_json = runner.invoke(cli, ["report", "2027", "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    (portfolio,) = json.loads(as_json.output)["portfolios"]
+    (bio,) = portfolio["scorecard"]["indicators"]
+    assert (bio["indicator"], bio["value"], bio["status"]) == ("part-bio", 17.5, "at_risk")
+    assert portfolio["scorecard"]["tasks"]["done_on_time"] == 3
+    assert portfolio["review"]["decisions"] == ["Organiser deux rencontres fournisseurs par an"]
+    months = {m["month"]: m for m in portfolio["months"] if m["due"]}
+    assert {month: m["done_on_time"] for month, m in months.items()} == {2: 1, 3: 2}
+    as_csv = runner.invoke(cli, ["report", "2027", "--format", "csv"])
+    assert "restauration;part-bio;Part bio;percent;last;17,5;20;12" in as_csv.output
 
 
 async def test_missed_year_sends_every_overdue_notice_and_escalation(
