@@ -232,7 +232,9 @@ class NotificationActivities:
         links = {"view": view}
         if self.config.link_secret and message in ONE_CLICK and person.id in task.assignees:
             expires = datetime.now(UTC) + LINK_LIFETIME
-            for action in ("complete", "postpone"):
+            # A checkpoint is done when its values are in: its link opens the values form.
+            first = "values" if task.indicators else "complete"
+            for action in (first, "postpone"):
                 token = sign_link(
                     self.config.link_secret, LinkClaim(action, task.id, person.id, expires)
                 )
@@ -424,7 +426,12 @@ class NotificationActivities:
         return "sent"
 
 
-ONE_CLICK = {MessageType.reminder, MessageType.due, MessageType.overdue}
+ONE_CLICK = {
+    MessageType.reminder,
+    MessageType.due,
+    MessageType.overdue,
+    MessageType.checkpoint,
+}
 DIGEST_INSTEAD = {MessageType.reminder, MessageType.due}
 
 STATUS_LABELS = {

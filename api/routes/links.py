@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from html import escape
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
@@ -19,9 +21,14 @@ from api.routes.people import MY_TASKS_CACHE
 from domain.calendar import WorkingCalendar
 from domain.model import Organisation as OrganisationSettings
 from notifications.links import LinkError, link_digest, verify_link
-from store.tables import Organisation, Task, UsedLink
+from store.tables import Indicator, Organisation, Task, UsedLink
 from workflows.task import TaskWorkflow
-from workflows.types import CompleteRequest, RescheduleProposal, task_workflow_id
+from workflows.types import (
+    CompleteRequest,
+    RescheduleProposal,
+    ValuesRequest,
+    task_workflow_id,
+)
 
 router = APIRouter(
     prefix="/act",
@@ -33,6 +40,7 @@ router = APIRouter(
             (400, "invalid, tampered or expired link"),
             (404, "the task no longer exists"),
             (409, "link already used, or the task can no longer change"),
+            (422, "a value in the form is not a number: the form again, the link unused"),
         )
     },
 )
@@ -66,6 +74,8 @@ def confirm_link(token: str, request: Request, session: SessionDep) -> HTMLRespo
     task = session.get(Task, claim.task)
     if task is None:
         return page("Tâche introuvable", "<p>Cette tâche n'existe plus.</p>", 404)
+    if claim.action == "values":
+        return values_form(session, task, token)
     if claim.action == "postpone":
         when = format_datetime(
             postponed_due(session, task),
@@ -83,6 +93,51 @@ def confirm_link(token: str, request: Request, session: SessionDep) -> HTMLRespo
         f"{escape(button)}</button></form>"
     )
     return page(title, body)
+
+
+def values_form(
+    session: SessionDep, task: Task, token: str, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    """One number field per indicator the checkpoint collects."""
+    names = {row.id: row for row in session.exec(select(Indicator))}
+    fields = []
+    for indicator_id in task.indicators:
+        indicator = names.get(indicator_id)
+        label = indicator.name if indicator else indicator_id
+        unit = UNITS.get(indicator.unit, "") if indicator else ""
+        fields.append(
+            f'<p><label for="v-{escape(indicator_id)}">{escape(label)}'
+            f"{' (' + unit + ')' if unit else ''}</label><br>"
+            f'<input id="v-{escape(indicator_id)}" name="value-{escape(indicator_id)}" '
+            f'inputmode="decimal" required style="padding:.4rem;font-size:1rem"></p>'
+        )
+    alert = f'<p role="alert" style="color:#b3261e">{escape(error)}</p>' if error else ""
+    body = (
+        f"<p><strong>{escape(task.title)}</strong></p>{alert}"
+        f'<form method="post" action="/act/{escape(token)}">{"".join(fields)}'
+        '<p><label for="comment">Commentaire (facultatif)</label><br>'
+        '<textarea id="comment" name="comment" rows="3" cols="40"></textarea></p>'
+        '<button type="submit" style="padding:.6rem 1rem;background:#1f5c3a;color:#fff;'
+        'border:0;font-weight:bold">Enregistrer les valeurs</button></form>'
+    )
+    return page("Saisir les valeurs", body, status)
+
+
+UNITS = {"percent": "%", "euros": "€", "hours": "heures", "count": "nombre"}
+
+
+def read_values(form: Any, task: Task) -> tuple[dict[str, float], str | None]:
+    """The form's numbers by indicator (a decimal comma is fine), or what is wrong."""
+    values: dict[str, float] = {}
+    for indicator_id in task.indicators:
+        text = str(form.get(f"value-{indicator_id}", "")).strip()
+        try:
+            values[indicator_id] = float(
+                text.replace("\u202f", "").replace(" ", "").replace(",", ".")
+            )
+        except ValueError:
+            return {}, f"« {text} » n'est pas un nombre ({indicator_id})."
+    return values, None
 
 
 def _zone(session: SessionDep) -> ZoneInfo:
@@ -111,6 +166,15 @@ async def use_link(
     except LinkError as error:
         return page("Lien invalide", f"<p>{escape(str(error))}.</p>", 400)
     request.state.actor = claim.person  # the audit trail names who the link was for
+    task = session.get(Task, claim.task)
+    values: dict[str, float] = {}
+    comment = None
+    if claim.action == "values" and task is not None:
+        form = await request.form()
+        values, problem = read_values(form, task)
+        if problem:  # the link is not used up by a typing mistake
+            return values_form(session, task, token, problem, 422)
+        comment = str(form.get("comment") or "").strip()[:2000] or None
     session.add(
         UsedLink(
             digest=link_digest(token),
@@ -125,8 +189,17 @@ async def use_link(
         session.rollback()
         return page("Lien déjà utilisé", "<p>Ce lien a déjà servi.</p>", 409)
     handle = temporal.get_workflow_handle(task_workflow_id(claim.task))
-    task = session.get(Task, claim.task)
     try:
+        if claim.action == "values":
+            await handle.execute_update(
+                TaskWorkflow.submit_values,
+                ValuesRequest(by=claim.person, values=values, comment=comment),
+            )
+            MY_TASKS_CACHE.clear()
+            return page(
+                "Valeurs enregistrées",
+                "<p>Merci : les valeurs sont enregistrées et le point d'étape est fait.</p>",
+            )
         if claim.action == "postpone" and task is not None:
             await handle.execute_update(
                 TaskWorkflow.request_reschedule,

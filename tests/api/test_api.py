@@ -434,3 +434,61 @@ async def test_a_cycle_timeline_lists_what_was_sent_then_what_is_planned(tmp_pat
     assert theirs == []  # nothing was or will be addressed to them
     assert card["tasks"]["total"] == 1 and card["indicators"][0]["indicator"] == "part-bio"
     assert card["indicators"][0]["status"] == "no_data"
+
+
+async def test_a_checkpoint_link_opens_a_values_form_that_completes_it(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    from notifications.links import LinkClaim, sign_link
+    from store.tables import IndicatorValue
+
+    document = plan_with(
+        """
+        - {id: point, kind: indicator_checkpoint, title: Point d'étape, assignees: [resto],
+           start: "2027-03-31T17:00", indicators: [part-bio]}
+        """
+    )
+    sessions = store_with(document, tmp_path)
+    (task,) = plan_tasks(document, document.plans[0])
+    with sessions() as session:
+        session.add(
+            Task(
+                id=task.id,
+                cycle_id="restauration/2027",
+                portfolio="restauration",
+                year=2027,
+                item="point",
+                kind="indicator_checkpoint",
+                title=task.title,
+                due_at=task.due,
+                original_at=task.original,
+                assignees=["resto"],
+                indicators=["part-bio"],
+            )
+        )
+        session.commit()
+    expires = datetime.now(UTC) + timedelta(days=3)
+    token = sign_link("s3cret", LinkClaim("values", task.id, "resto", expires))
+    app = create_app(
+        Settings(data_dir=tmp_path, secret_key="s3cret"), sessions=sessions, temporal=env.client
+    )
+    async with running_worker(env.client, sessions, RecordingMailer()) as queue:
+        handle = await start_task(env, document, task, queue)
+        async with app.router.lifespan_context(app), client(app) as browser:
+            form = await browser.get(f"/act/{token}")
+            assert form.status_code == 200 and "Part bio (%)" in form.text
+            assert 'name="value-part-bio"' in form.text
+            typo = await browser.post(f"/act/{token}", data={"value-part-bio": "dix-sept"})
+            assert typo.status_code == 422 and "pas un nombre" in typo.text
+            saved = await browser.post(
+                f"/act/{token}", data={"value-part-bio": "17,5", "comment": "relevé de mars"}
+            )
+            assert saved.status_code == 200, saved.text  # the typo did not use the link up
+            assert (
+                await browser.post(f"/act/{token}", data={"value-part-bio": "18"})
+            ).status_code == 409
+        view = await handle.query(TaskWorkflow.view)
+    assert (view.status, view.values) == ("done", {"part-bio": 17.5})
+    with sessions() as session:
+        stored = session.exec(select(IndicatorValue)).one()
+    assert (stored.value, stored.author_id, stored.comment) == (17.5, "resto", "relevé de mars")
