@@ -101,6 +101,9 @@ class IndicatorPublic(BaseModel):
     floor: float | None
     portfolios: list[str]
     source: str | None
+    aggregation: str
+    scope: str
+    computed: str | None
 
 
 class IndicatorValuePublic(BaseModel):

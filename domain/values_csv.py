@@ -44,9 +44,13 @@ class CsvError:
 
 
 def parse_values(
-    text: str, indicators: set[str], portfolios: set[str]
+    text: str, indicators: dict[str, str], portfolios: set[str]
 ) -> tuple[list[ValueRow], list[CsvError]]:
-    """Every row, or every error (then no row is to be stored)."""
+    """Every row, or every error (then no row is to be stored).
+
+    `indicators` maps each indicator to its scope: an organisation-wide one takes the
+    portfolio `organisation`, every other one a portfolio of the plan.
+    """
     sample = text[:2048]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
@@ -66,7 +70,12 @@ def parse_values(
         indicator, portfolio, period = cells["indicator"], cells["portfolio"], cells["period"]
         if indicator not in indicators:
             line_errors.append(CsvError(number, "indicator", f"indicateur « {indicator} » inconnu"))
-        if portfolio not in portfolios and portfolio != ORGANISATION:
+        scope = indicators.get(indicator)
+        if scope == ORGANISATION and portfolio != ORGANISATION:
+            line_errors.append(
+                CsvError(number, "portfolio", f"indicateur d'organisation : « {ORGANISATION} »")
+            )
+        elif scope != ORGANISATION and portfolio not in portfolios:
             line_errors.append(
                 CsvError(number, "portfolio", f"portefeuille « {portfolio} » inconnu")
             )

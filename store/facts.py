@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.model import PlanFile
 from domain.scorecard import (
@@ -15,6 +15,7 @@ from domain.scorecard import (
     compute_scorecard,
     score_tasks,
 )
+from domain.values_csv import ORGANISATION
 from store.tables import Cycle, IndicatorValue, Organisation, PlanVersion, Task
 
 
@@ -30,7 +31,12 @@ def evaluation_facts(
     """This year's values, the tasks' outcomes, and the values of earlier years."""
     portfolio, year = cycle_id.rsplit("/", 1)
     tasks = session.exec(select(Task).where(Task.cycle_id == cycle_id)).all()
-    values = session.exec(select(IndicatorValue).where(IndicatorValue.portfolio_id == portfolio))
+    # Organisation-wide indicators are recorded once, under `organisation`, for every portfolio.
+    values = session.exec(
+        select(IndicatorValue).where(
+            col(IndicatorValue.portfolio_id).in_([portfolio, ORGANISATION])
+        )
+    )
     everything = [
         IndicatorValuePoint(
             indicator=v.indicator_id,

@@ -59,6 +59,9 @@ def save_organisation(session: Session, document: PlanFile) -> None:
         stored_indicator.floor = indicator.floor
         stored_indicator.portfolios = list(indicator.portfolios)
         stored_indicator.source = indicator.source
+        stored_indicator.aggregation = indicator.aggregation.value
+        stored_indicator.scope = indicator.scope.value
+        stored_indicator.computed = indicator.computed.value if indicator.computed else None
         session.add(stored_indicator)
 
 

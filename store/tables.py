@@ -64,6 +64,9 @@ class Indicator(SQLModel, table=True):
     floor: float | None = None
     portfolios: list[str] = _json([])
     source: str | None = None
+    aggregation: str = Field(default="last", max_length=8)
+    scope: str = Field(default="portfolio", max_length=16)
+    computed: str | None = Field(default=None, max_length=32)
 
 
 class IndicatorValue(SQLModel, table=True):

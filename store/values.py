@@ -12,7 +12,7 @@ from store.tables import Indicator, IndicatorValue, Portfolio
 
 def import_values(session: Session, text: str, by: str | None) -> tuple[int, list[CsvError]]:
     """Parse and store a CSV of values; with any error, nothing is stored."""
-    indicators = {row.id for row in session.exec(select(Indicator))}
+    indicators = {row.id: row.scope for row in session.exec(select(Indicator))}
     portfolios = {row.id for row in session.exec(select(Portfolio))}
     rows, errors = parse_values(text, indicators, portfolios)
     if errors:

@@ -61,3 +61,22 @@ def test_the_command_line_imports_and_locates_errors(tmp_path: Path, monkeypatch
     assert accepted.exit_code == 0 and "2 valeur(s) enregistrée(s)" in accepted.output
     with sessions() as session:
         assert len(session.exec(select(IndicatorValue)).all()) == 2
+
+
+def test_an_organisation_wide_indicator_takes_the_organisation_not_a_portfolio() -> None:
+    from domain.values_csv import parse_values
+
+    indicators = {"acheteurs-formes": "organisation", "part-bio": "portfolio"}
+    text = (
+        "indicator,portfolio,period,value\n"
+        "acheteurs-formes,organisation,2027,80\n"
+        "acheteurs-formes,restauration,2027,80\n"
+        "part-bio,organisation,2027,20\n"
+    )
+    rows, errors = parse_values(text, indicators, {"restauration"})
+    assert rows == []
+    assert [(e.line, e.column) for e in errors] == [(3, "portfolio"), (4, "portfolio")]
+    rows, errors = parse_values(
+        text.split("\n", 2)[0] + "\n" + text.split("\n")[1], indicators, {"restauration"}
+    )
+    assert errors == [] and rows[0].portfolio == "organisation"
