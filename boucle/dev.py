@@ -81,17 +81,14 @@ async def run_dev(settings: Settings, config_path: Path) -> None:
                 scheduler.start()
                 api_task = asyncio.create_task(api.serve())
                 await _first_start(settings, sessions, client)
+                ui = f"  Temporal UI   http://{config.ip}:{config.ui_port}\n" if config.ui else ""
                 print(
                     f"Boucle is running.\n"
                     f"  API docs      {settings.base_url}/docs\n"
-                    f"  Temporal UI   http://{config.ip}:{config.ui_port}\n"
-                    if config.ui
-                    else "",
-                    end="",
-                )
-                print(
+                    f"  Dashboard     {settings.base_url}/dashboard (the direction's token: dgs)\n"
+                    f"{ui}"
                     f"  Mail folder   {mail_folder.resolve()}\n"
-                    f"  Token (officer) in {settings.data_dir / 'tokens.txt'}\n"
+                    f"  Tokens        {settings.data_dir / 'tokens.txt'} (one per person)\n"
                     f"Ctrl-C stops everything; the next start resumes.",
                     flush=True,
                 )
