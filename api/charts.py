@@ -133,6 +133,13 @@ LEGEND = {
 }
 
 
+def figure(value: float | None, unit: str) -> str:
+    """A figure as French readers write it: 12 000 €, 21,5 %, — when there is none."""
+    if value is None:
+        return "—"
+    return _format(value, unit)
+
+
 def _format(value: float, unit: str) -> str:
     text = f"{value:,.1f}".replace(",", "\u202f").replace(".", ",").removesuffix(",0")
     return text + {"percent": "\u00a0%", "euros": "\u00a0€", "hours": "\u00a0h"}.get(unit, "")

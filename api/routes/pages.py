@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session, col, select
 
 from api.access import Rule, Staff
-from api.charts import COLOURS, LEGEND, Bar, completion_bars, indicator_bars
+from api.charts import COLOURS, LEGEND, Bar, completion_bars, figure, indicator_bars
 from api.deps import person_of_token
 from api.errors import responses
 from api.routes.cycles import summaries
@@ -60,13 +60,6 @@ RESERVED = "Ce tableau de bord est réservé au responsable Qualité & DD et à 
 Year = Annotated[int, PathParam(ge=2000, le=2100)]
 
 
-def number(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.1f}".replace(",", "\u202f").replace(".", ",").removesuffix(",0")
-    return text + {"percent": "\u00a0%", "euros": "\u00a0€", "hours": "\u00a0h"}.get(unit, "")
-
-
 def render_report_html(report: AnnualReport, zone: Any) -> str:
     charts = {
         p.portfolio: {
@@ -86,7 +79,7 @@ def render_report_html(report: AnnualReport, zone: Any) -> str:
         organisation=report.organisation,
         totals=report.totals,
         charts=charts,
-        number=number,
+        number=figure,
         statuses=STATUSES,
         phases=PHASES,
         legend=LEGEND,
@@ -180,7 +173,7 @@ async def dashboard(
             off_track=sum(
                 1 for r in rows for s in r["indicators"] if s.status.value == "off_track"
             ),
-            number=number,
+            number=figure,
             phases=PHASES,
             now_text=formatting.when(now, zone, "fr"),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import col, func, select
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -149,9 +149,9 @@ def read_plans(
     session: SessionDep,
     person: Staff,
     page: PageDep,
-    portfolio: str | None = None,
-    year: int | None = None,
-    status: str | None = None,
+    portfolio: Annotated[str | None, Query(max_length=64)] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
 ) -> list[PlanVersionSummary]:
     """Every stored version, by portfolio, year and version."""
     query = select(PlanVersion)

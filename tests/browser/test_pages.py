@@ -6,7 +6,6 @@ BOUCLE_SCREENSHOTS to a folder to keep the screenshots (the README's come from h
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-import uvicorn
 
 from api.main import create_app
 from boucle.settings import Settings
@@ -24,8 +22,7 @@ from domain.tasks import plan_tasks
 from domain.validation import load_plan
 from store.database import SessionFactory
 from store.tables import Cycle, IndicatorValue, Task, TaskPerson
-from tests.engine.support import store_with
-from tests.integration.conftest import free_port
+from tests.engine.support import serving, store_with
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo-plan.yaml"
@@ -100,16 +97,8 @@ def demo_store(folder: Path) -> tuple[SessionFactory, str, int]:
 async def site(tmp_path: Path) -> AsyncIterator[tuple[str, str, int]]:
     sessions, token, year = demo_store(tmp_path)
     app = create_app(Settings(data_dir=tmp_path), sessions=sessions)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", token, year
-    server.should_exit = True
-    await serving
+    async with serving(app) as url:
+        yield url, token, year
 
 
 async def test_the_direction_logs_in_and_reads_the_dashboard_and_the_report(

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from temporalio.testing import WorkflowEnvironment
@@ -18,7 +17,7 @@ from api.main import create_app
 from boucle.settings import Settings
 from domain.model import Role
 from tests.api.test_roles import seeded
-from tests.integration.conftest import free_port
+from tests.engine.support import serving
 
 EXAMPLES = 12  # per operation and role: bounded, the suite stays quick
 
@@ -29,6 +28,7 @@ def check_operation(operation: Any, base_url: str, headers: dict[str, str]) -> N
         max_examples=EXAMPLES,
         deadline=None,
         database=None,
+        derandomize=True,  # the same examples on every run: a failure is reproducible
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
@@ -67,16 +67,6 @@ async def test_every_operation_answers_as_documented_and_never_with_a_server_err
         sessions=sessions,
         temporal=dev_server.client,
     )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    try:
-        failures = await asyncio.to_thread(run_schemathesis, f"http://127.0.0.1:{port}", tokens)
-    finally:
-        server.should_exit = True
-        await serving
+    async with serving(app) as url:
+        failures = await asyncio.to_thread(run_schemathesis, url, tokens)
     assert failures == [], "\n".join(failures)
