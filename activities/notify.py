@@ -6,6 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,17 +15,25 @@ from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.outbox import Claim, Outbox, Outcome
+from activities.outbox import Claim, Claimed, Outbox, Outcome
 from domain.tasks import Task as DomainTask
+from domain.tasks import plan_tasks
 from notifications import formatting
 from notifications.context import Recipient, TaskFacts, plan_context, task_context
 from notifications.email import build_email, message_id
-from notifications.ics import invitation_calendar, task_length, task_uid
+from notifications.ics import (
+    invitation_calendar,
+    series_rule,
+    series_uid,
+    task_length,
+    task_uid,
+)
 from notifications.links import LINK_LIFETIME, LinkClaim, sign_link
 from notifications.messages import CALENDAR_METHODS, MessageType
 from notifications.render import render
 from notifications.smtp import DeliveryError, Mailer
 from store.database import SessionFactory
+from store.facts import cycle_plan
 from store.tables import Cycle, Indicator, Organisation, Person, Portfolio, Task
 from workflows.types import ActivityName, PlanNotice, SendReport, TaskNotice
 
@@ -52,6 +61,7 @@ class Outgoing:
     cycle_id: str | None
     scheduled_at: datetime
     calendar: bytes | None = None
+    group: str | None = None  # one email per person for all the messages of this group
 
 
 DIRECTORY_TTL = 30.0
@@ -99,6 +109,9 @@ class NotificationActivities:
         self.mailer = mailer
         self.config = config
         self.outbox = Outbox(sessions)
+        self._series_cache: dict[
+            tuple[str, int, str], tuple[float, tuple[str, list[DomainTask]] | None]
+        ] = {}
         self._snapshot: Directory | None = None
 
     # --- lookups ---------------------------------------------------------------------------
@@ -172,11 +185,9 @@ class NotificationActivities:
             indicator_names=tuple(indicators.get(i, i) for i in task.indicators),
         )
         message = MessageType(notice.message)
-        calendar = None
+        calendar, group = None, None
         if message in CALENDAR_METHODS:
-            calendar = self._invitation(
-                task, people, zone, CALENDAR_METHODS[message], notice.sequence
-            )
+            calendar, group = self._invitation(task, people, zone, message, notice.sequence)
         view = f"{self.config.app_url}/cycles/{task.portfolio}/{task.year}"
         result = []
         for person_id in notice.to:
@@ -209,6 +220,7 @@ class NotificationActivities:
                     cycle_id=f"{task.portfolio}/{task.year}",
                     scheduled_at=notice.scheduled_at,
                     calendar=calendar,
+                    group=group,
                 )
             )
         return result
@@ -246,17 +258,20 @@ class NotificationActivities:
         task: DomainTask,
         people: dict[str, Person],
         zone: ZoneInfo,
-        method: str,
+        message: MessageType,
         sequence: int,
-    ) -> bytes:
+    ) -> tuple[bytes, str | None]:
+        """The .ics of an invitation, update or cancellation, and the group it belongs to.
+
+        An occurrence of a recurring event is invited to as its whole series, once per
+        person (the group); a later change names the occurrence by its RECURRENCE-ID.
+        """
         attendees = [(people[p].name, people[p].email) for p in task.people if p in people]
-        calendar = invitation_calendar(
-            uid=task_uid(task),
-            method=method,
+        calendar_of = partial(
+            invitation_calendar,
+            method=CALENDAR_METHODS[message],
             sequence=sequence,
             title=task.title,
-            start=task.due,
-            end=task.due + task_length(task),
             zone=zone,
             organiser=(self.config.sender_name, self.config.sender_email),
             attendees=attendees,
@@ -264,7 +279,51 @@ class NotificationActivities:
             location=task.location,
             description=task.description,
         )
-        return calendar.to_ical()
+        series = self._series(task, zone) if task.recurring else None
+        if series is None:
+            calendar = calendar_of(
+                uid=task_uid(task), start=task.due, end=task.due + task_length(task)
+            )
+            return calendar.to_ical(), None
+        rule, members = series
+        if message != MessageType.invitation:
+            calendar = calendar_of(
+                uid=series_uid(task),
+                start=task.due,
+                end=task.due + task_length(task),
+                recurrence_id=task.original,
+            )
+            return calendar.to_ical(), None
+        first = members[0]
+        calendar = calendar_of(
+            uid=series_uid(task),
+            start=first.original,
+            end=first.original + task_length(first),
+            rule=rule,
+            moved=[(m.original, m.due, m.due + task_length(m)) for m in members if m.shifted_from],
+        )
+        return calendar.to_ical(), f"{task.portfolio}/{task.year}/{task.item}|series-invitation"
+
+    def _series(self, task: DomainTask, zone: ZoneInfo) -> tuple[str, list[DomainTask]] | None:
+        """The item's RRULE and occurrences as the running plan has them, when one rule tells
+        them all; None otherwise (then each occurrence is invited to on its own)."""
+        key = (task.portfolio, task.year, task.item)
+        cached = self._series_cache.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        found: tuple[str, list[DomainTask]] | None = None
+        with self.sessions() as session:
+            cycle = session.get(Cycle, f"{task.portfolio}/{task.year}")
+            document = cycle_plan(session, cycle) if cycle is not None else None
+        plan = next((p for p in document.plans if p.year == task.year), None) if document else None
+        item = next((i for i in plan.items if i.id == task.item), None) if plan else None
+        if document is not None and plan is not None and item is not None:
+            members = [t for t in plan_tasks(document, plan) if t.item == task.item]
+            rule = series_rule(item.rrule, members, zone)
+            if rule is not None:
+                found = (rule, sorted(members, key=lambda t: t.original))
+        self._series_cache[key] = (time.monotonic() + DIRECTORY_TTL, found)
+        return found
 
     def _plan_messages(self, notice: PlanNotice) -> list[Outgoing]:
         organisation, zone, default_locale = self._organisation()
@@ -379,22 +438,43 @@ class NotificationActivities:
         return temporary
 
     async def _deliver(self, message: Outgoing) -> str | Failure:
-        row = await self.outbox.claim(
-            Claim(
-                key=message.key,
-                type=message.message.value,
-                task_id=message.task_id,
-                cycle_id=message.cycle_id,
-                person_id=message.person.id,
-                email=message.person.email,
-                message_id=message_id(message.key, self.config.message_domain),
-                scheduled_at=message.scheduled_at,
-            )
-        )
-        if row.status == "sent":
+        row = await self.outbox.claim(self._claim(message, message.key))
+        if row.status in ("sent", "grouped"):
             return "skipped"
         if row.status == "failed":
             # Refused for good earlier: report it again (idempotent) in case that report failed.
+            return Failure(row.subject, row.last_error or "")
+        if message.group is None:
+            return await self._send(message, message.key, row)
+        # One email for the whole group: whoever wrote the group's row sends it (again, on a
+        # retry); the other messages of the group are recorded as carried by that email.
+        group_key = f"{message.group}|{message.person.id}"
+        group = await self.outbox.claim(self._claim(message, group_key))
+        outcome: str | Failure = "sent"
+        if group.created or group.task_id == message.task_id:
+            outcome = await self._send(message, group_key, group)
+        if outcome in ("sent", "skipped"):
+            await self.outbox.record(Outcome(message.key, "", "grouped", None))
+            return "skipped"
+        return outcome
+
+    def _claim(self, message: Outgoing, key: str) -> Claim:
+        return Claim(
+            key=key,
+            type=message.message.value,
+            task_id=message.task_id,
+            cycle_id=message.cycle_id,
+            person_id=message.person.id,
+            email=message.person.email,
+            message_id=message_id(key, self.config.message_domain),
+            scheduled_at=message.scheduled_at,
+        )
+
+    async def _send(self, message: Outgoing, key: str, row: Claimed) -> str | Failure:
+        """Render and send one email under the outbox row `key`, then record the outcome."""
+        if row.status in ("sent", "grouped"):
+            return "skipped"
+        if row.status == "failed":
             return Failure(row.subject, row.last_error or "")
         rendered = render(
             message.message, message.locale, message.context, self.config.templates_dir
@@ -413,7 +493,7 @@ class NotificationActivities:
         except DeliveryError as error:
             await self.outbox.record(
                 Outcome(
-                    message.key,
+                    key,
                     rendered.subject,
                     "failed" if error.permanent else "pending",
                     str(error),
@@ -422,7 +502,7 @@ class NotificationActivities:
             if error.permanent:
                 return Failure(rendered.subject, str(error))
             return f"{message.person.email}: {error}"
-        await self.outbox.record(Outcome(message.key, rendered.subject, "sent", None))
+        await self.outbox.record(Outcome(key, rendered.subject, "sent", None))
         return "sent"
 
 

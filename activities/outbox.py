@@ -52,6 +52,8 @@ class Claimed:
     message_id: str
     subject: str
     last_error: str | None
+    task_id: str | None = None  # the task whose message wrote the row
+    created: bool = False  # written by this very claim
 
 
 @dataclass(frozen=True)
@@ -128,10 +130,11 @@ class Outbox:
             OUTBOX.c.message_id,
             OUTBOX.c.subject,
             OUTBOX.c.last_error,
+            OUTBOX.c.task_id,
         )
         keys = list({claim.key for claim in claims})
         found = {
-            row.key: Claimed(row.status, row.message_id, row.subject, row.last_error)
+            row.key: Claimed(row.status, row.message_id, row.subject, row.last_error, row.task_id)
             for row in connection.execute(sa_select(*columns).where(OUTBOX.c.key.in_(keys)))
         }
         now = datetime.now(UTC)
@@ -155,10 +158,27 @@ class Outbox:
             }
         if new_rows:
             connection.execute(sa_insert(OUTBOX), list(new_rows.values()))
-        return [
-            found.get(claim.key) or Claimed("pending", claim.message_id, "", None)
-            for claim in claims
-        ]
+        results = []
+        for claim in claims:
+            if claim.key in found:
+                results.append(found[claim.key])
+                continue
+            row = new_rows[claim.key]
+            # Two claims of one key in a batch: the first one wrote the row, not the second.
+            first = row.pop("claimed", None) is None
+            row["claimed"] = True
+            writer = row["task_id"]
+            results.append(
+                Claimed(
+                    "pending",
+                    str(row["message_id"]),
+                    "",
+                    None,
+                    writer if isinstance(writer, str) else None,
+                    first,
+                )
+            )
+        return results
 
     def record_all(self, outcomes: Sequence[Outcome]) -> list[None]:
         """Count each attempt and keep its result (several attempts of one key add up)."""

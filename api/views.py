@@ -14,10 +14,12 @@ from domain.timeline import task_timeline
 from store.facts import cycle_plan
 from store.tables import Cycle, Notification, Task
 
+SERIES = "|series-invitation|"
 OUTBOX_STATES: dict[str, Literal["sent", "failed", "pending"]] = {
     "sent": "sent",
     "failed": "failed",
     "pending": "pending",
+    "grouped": "sent",  # carried by the series invitation sent for the whole item
 }
 
 
@@ -32,6 +34,8 @@ def cycle_timeline(
     entries: list[TimelineEntry] = []
     handled: set[str] = set()
     for message in sent:
+        if SERIES in message.key:
+            continue  # the series email itself: its occurrences are listed one by one
         handled.add(message.key.rsplit("|", 1)[0])
         entries.append(
             TimelineEntry(

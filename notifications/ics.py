@@ -107,9 +107,18 @@ def _rule_body(rule: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _bounded_rule(rule: str, last: datetime) -> str:
-    until = last.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return ";".join(f"{key}={value}" for key, value in _rule_body(rule)) + f";UNTIL={until}"
+def _bounded_rule(rule: str, first: datetime, last: datetime, zone: ZoneInfo) -> str:
+    """The rule ending after `last`: UNTIL half-way to the occurrence that would follow (at
+    most a day), so that a calendar that is an hour off around DST still keeps `last`."""
+    body = ";".join(f"{key}={value}" for key, value in _rule_body(rule))
+    start = first.astimezone(zone).replace(tzinfo=None)
+    end = last.astimezone(zone).replace(tzinfo=None)
+    following = rrulestr(body, dtstart=start).after(end)
+    margin = (
+        timedelta(days=1) if following is None else min((following - end) / 2, timedelta(days=1))
+    )
+    until = (end + margin).replace(tzinfo=zone).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{body};UNTIL={until}"
 
 
 def _rule_reproduces(rule: str, members: list[Task], zone: ZoneInfo) -> bool:
@@ -139,7 +148,8 @@ def _add_series(
     master.add("dtstamp", stamp.astimezone(UTC))
     master.add("dtstart", _local(first.original, zone))
     master.add("dtend", _local(first.original + task_length(first), zone))
-    master.add("rrule", vRecur.from_ical(_bounded_rule(rule, members[-1].original)))
+    bounded = _bounded_rule(rule, first.original, members[-1].original, zone)
+    master.add("rrule", vRecur.from_ical(bounded))
     _describe(master, first, document)
     calendar.add_component(master)
     for task in members:
@@ -153,6 +163,15 @@ def _add_series(
         moved.add("dtend", _local(task.due + task_length(task), zone))
         _describe(moved, task, document)
         calendar.add_component(moved)
+
+
+def series_rule(rule: str | None, members: list[Task], zone: ZoneInfo) -> str | None:
+    """The RRULE (bounded by UNTIL) that yields exactly these occurrences' original dates, or
+    None when the series cannot be told as one rule (then each occurrence is its own event)."""
+    members = sorted(members, key=lambda task: task.original)
+    if not rule or len(members) < 2 or not _rule_reproduces(rule, members, zone):
+        return None
+    return _bounded_rule(rule, members[0].original, members[-1].original, zone)
 
 
 def invitation_calendar(
@@ -170,8 +189,16 @@ def invitation_calendar(
     location: str | None = None,
     description: str | None = None,
     alarm_before: timedelta | None = timedelta(minutes=30),
+    rule: str | None = None,
+    recurrence_id: datetime | None = None,
+    moved: list[tuple[datetime, datetime, datetime]] | None = None,
 ) -> Calendar:
-    """One event as an iTIP message (RFC 5546): REQUEST to invite or update, CANCEL."""
+    """One event as an iTIP message (RFC 5546): REQUEST to invite or update, CANCEL.
+
+    With `rule`, the event is a series (its RRULE) and `moved` lists the occurrences that a
+    holiday moved, as (original, new start, new end) overrides. With `recurrence_id`, the
+    message concerns one occurrence of a series sent before (an update or a cancellation).
+    """
     from icalendar import Alarm, vCalAddress, vText
 
     calendar = new_calendar(method)
@@ -179,8 +206,12 @@ def invitation_calendar(
     event.add("uid", uid)
     event.add("sequence", sequence)
     event.add("dtstamp", stamp.astimezone(UTC))
+    if recurrence_id is not None:
+        event.add("recurrence-id", recurrence_id.astimezone(zone))
     event.add("dtstart", start.astimezone(zone))
     event.add("dtend", end.astimezone(zone))
+    if rule is not None:
+        event.add("rrule", vRecur.from_ical(rule))
     event.add("summary", title)
     if location:
         event.add("location", location)
@@ -207,5 +238,15 @@ def invitation_calendar(
             alarm.add("trigger", -alarm_before)
             event.add_component(alarm)
     calendar.add_component(event)
+    for original, new_start, new_end in moved or []:
+        override = event.copy()
+        for name in ("dtstart", "dtend", "recurrence-id", "rrule"):
+            override.pop(name, None)
+        override.add("recurrence-id", original.astimezone(zone))
+        override.add("dtstart", new_start.astimezone(zone))
+        override.add("dtend", new_end.astimezone(zone))
+        for component in event.subcomponents:  # the same reminder alarm
+            override.add_component(component)
+        calendar.add_component(override)
     calendar.add_missing_timezones()
     return calendar

@@ -36,7 +36,7 @@ class NotificationPublic(BaseModel):
 def read_notifications(
     session: SessionDep,
     person: OwnReader,
-    status: Annotated[str | None, Query(pattern="^(pending|sent|failed)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(pending|sent|grouped|failed)$")] = None,
     task: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     after_id: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
