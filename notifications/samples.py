@@ -138,6 +138,12 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
             "complete": "http://127.0.0.1:8000/act/exemple-de-lien-signe",
             "postpone": "http://127.0.0.1:8000/act/autre-lien-signe",
         }
+    if message == MessageType.checkpoint:
+        links = {
+            **links,
+            "values": "http://127.0.0.1:8000/act/lien-signe-des-valeurs",
+            "postpone": "http://127.0.0.1:8000/act/autre-lien-signe",
+        }
     return task_context(
         task,
         person,
