@@ -15,8 +15,8 @@ from boucle.settings import Settings
 from boucle.tokens import create_token
 from domain.tasks import plan_tasks
 from store.database import SessionFactory
-from store.tables import Cycle, Task
-from tests.engine.support import RecordingMailer, running_worker, store_with
+from store.tables import Task
+from tests.engine.support import RecordingMailer, running_cycle, running_worker, store_with
 from tests.plans import plan_with
 from workflows.task import TaskWorkflow
 from workflows.types import TaskInput, task_workflow_id
@@ -33,16 +33,7 @@ def seeded(tmp_path: Path) -> tuple[SessionFactory, dict[str, str]]:
     sessions = store_with(document, tmp_path)
     now = datetime.now(UTC)
     with sessions() as session:
-        session.add(
-            Cycle(
-                id="restauration/2027",
-                portfolio="restauration",
-                year=2027,
-                phase="executing",
-                workflow_id="cycle:restauration:2027",
-                plan_version=1,
-            )
-        )
+        session.add(running_cycle())
         for number, (status, days) in enumerate(
             [("done", -20), ("open", -3), ("open", 5), ("cancelled", 9)]
         ):
@@ -387,16 +378,7 @@ async def test_a_cycle_timeline_lists_what_was_sent_then_what_is_planned(tmp_pat
     notices = task_timeline(task, calendar, document.officers, datetime(2027, 1, 1, tzinfo=UTC))
     first = notices[0]
     with sessions() as session:
-        session.add(
-            Cycle(
-                id="restauration/2027",
-                portfolio="restauration",
-                year=2027,
-                phase="executing",
-                workflow_id="cycle:restauration:2027",
-                plan_version=1,
-            )
-        )
+        session.add(running_cycle())
         session.add(
             Notification(
                 key=f"{first.key}|resto",

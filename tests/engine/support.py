@@ -25,6 +25,7 @@ from notifications.email import Mail
 from notifications.smtp import DeliveryError
 from store.database import SessionFactory, make_engine, migrate
 from store.plans import save_organisation, save_plan_version
+from store.tables import Cycle
 from workflows.registry import WORKFLOW_RUNNER, WORKFLOWS
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
@@ -137,3 +138,15 @@ async def serving(app: Any) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await running
+
+
+def running_cycle(portfolio: str = "restauration", year: int = 2027) -> Cycle:
+    """The store's row of a cycle executing version 1 of its plan."""
+    return Cycle(
+        id=f"{portfolio}/{year}",
+        portfolio=portfolio,
+        year=year,
+        phase="executing",
+        workflow_id=f"cycle:{portfolio}:{year}",
+        plan_version=1,
+    )

@@ -13,8 +13,8 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.notify import NotificationActivities, NotificationConfig
 from domain.tasks import plan_tasks
-from store.tables import Cycle, Notification
-from tests.engine.support import RecordingMailer, store_with
+from store.tables import Notification
+from tests.engine.support import RecordingMailer, running_cycle, store_with
 from tests.plans import plan_with
 from workflows.types import TaskNotice
 
@@ -35,16 +35,7 @@ async def test_a_monthly_meeting_is_invited_to_once_as_a_series(tmp_path: Path) 
     document = plan_with(MEETINGS)
     sessions = store_with(document, tmp_path)
     with sessions() as session:
-        session.add(
-            Cycle(
-                id="restauration/2027",
-                portfolio="restauration",
-                year=2027,
-                phase="executing",
-                workflow_id="cycle:restauration:2027",
-                plan_version=1,
-            )
-        )
+        session.add(running_cycle())
         session.commit()
     tasks = plan_tasks(document, document.plans[0])
     assert [t.due.date().isoformat() for t in tasks] == ["2027-04-01", "2027-05-07", "2027-06-03"]
