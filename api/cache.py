@@ -55,3 +55,17 @@ class TtlCache(Generic[Value]):
 
     def clear(self) -> None:
         self._values.clear()
+
+
+class Caches:
+    """One application's caches (two apps in one process, as in tests, never share answers)."""
+
+    def __init__(self) -> None:
+        from boucle.tokens import Bearer
+
+        # A revoked token stops working within this many seconds.
+        self.tokens = TtlCache[Bearer | None](ttl=10.0)
+        # The status board is read far more often than it changes: a list lives 1–2 seconds.
+        self.cycles = TtlCache[tuple[bytes, int]](ttl=2.0)
+        # Buyers poll their list; this replica forgets them all when a task changes through it.
+        self.my_tasks = TtlCache[tuple[bytes, int]](ttl=2.0, size=4096)

@@ -11,7 +11,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 from temporalio.client import Client
 
-from api.cache import TtlCache
 from api.errors import ApiError
 from boucle.tokens import Bearer, bearer_for, digest
 from store.tables import Person
@@ -41,8 +40,6 @@ SessionDep = Annotated[Session, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 
-# A revoked token stops working within this many seconds.
-TOKEN_CACHE = TtlCache[Bearer | None](ttl=10.0)
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
@@ -53,7 +50,8 @@ async def person_of_token(request: Request, token: str) -> Person | None:
         with request.app.state.sessions() as session:
             return bearer_for(session, token)
 
-    found = await TOKEN_CACHE.get(digest(token), lambda: run_in_threadpool(lookup))
+    cache = request.app.state.caches.tokens
+    found = await cache.get(digest(token), lambda: run_in_threadpool(lookup))
     if found is not None:
         request.state.bearer = found  # the audit trail records who and with which token
     return found.person if found else None

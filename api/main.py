@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from api import errors, openapi
 from api.audit import AuditTrail, BodyLimit
+from api.cache import Caches
 from api.routes import (
     admin,
     audit,
@@ -60,6 +61,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.sessions = sessions or SessionFactory(make_engine(settings.database))
+        app.state.caches = Caches()
         app.state.temporal = temporal
         lock = asyncio.Lock()
 

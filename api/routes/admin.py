@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 
 from api.access import Admin
-from api.deps import TOKEN_CACHE, SessionDep
+from api.deps import SessionDep
 from api.errors import ApiError, responses
 from api.models import TokenCreate, TokenCreated, TokenPublic
 from boucle.tokens import issue_token, revoke_token, tokens_of
@@ -40,13 +40,16 @@ def create_token(body: TokenCreate, session: SessionDep, person: Admin) -> Token
 
 @router.delete("/tokens/{token_id}", response_model=TokenPublic, responses=responses(404))
 def delete_token(
-    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep, person: Admin
+    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    request: Request,
+    session: SessionDep,
+    person: Admin,
 ) -> TokenPublic:
     """Revoke a token; it stops working on every API replica within ten seconds."""
     row = revoke_token(session, token_id)
     if row is None:
         raise ApiError(404, "no_token", token=token_id)
-    TOKEN_CACHE.clear()  # at once on this replica
+    request.app.state.caches.tokens.clear()  # at once on this replica
     return _token(row)
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api.access import Officer, OwnReader, Reader, buyer_task_filter, sees_everything
-from api.cache import TtlCache
 from api.deps import SessionDep, TemporalDep
 from api.errors import ApiError, responses
 from api.models import CycleDetail, CycleStatus, CycleSummary, ReviewBody, TaskPublic, TimelineEntry
@@ -102,8 +101,6 @@ def task_public(task: Task, now: datetime) -> TaskPublic:
     )
 
 
-# The status board is read far more often than it changes: a list is reused two seconds.
-CYCLES_CACHE = TtlCache[tuple[bytes, int]](ttl=2.0)
 _LIST = TypeAdapter(list[CycleSummary])
 
 
@@ -134,7 +131,8 @@ async def read_cycles(
         return _LIST.dump_json(rows[page.offset : page.offset + page.limit]), len(rows)
 
     key = (year, phase, portfolio, overdue, page.limit, page.offset)
-    body, total = await CYCLES_CACHE.get(key, lambda: run_in_threadpool(compute))
+    cache = request.app.state.caches.cycles
+    body, total = await cache.get(key, lambda: run_in_threadpool(compute))
     response = Response(body, media_type="application/json")
     page.headers(request, response, total)
     return response

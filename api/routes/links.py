@@ -17,7 +17,6 @@ from temporalio.service import RPCError
 
 from api.access import anyone
 from api.deps import SessionDep, TemporalDep
-from api.routes.people import MY_TASKS_CACHE
 from domain.calendar import WorkingCalendar
 from domain.model import Organisation as OrganisationSettings
 from notifications.links import LinkError, link_digest, verify_link
@@ -195,7 +194,7 @@ async def use_link(
                 TaskWorkflow.submit_values,
                 ValuesRequest(by=claim.person, values=values, comment=comment),
             )
-            MY_TASKS_CACHE.clear()
+            request.app.state.caches.my_tasks.clear()
             return page(
                 "Valeurs enregistrées",
                 "<p>Merci : les valeurs sont enregistrées et le point d'étape est fait.</p>",
@@ -223,7 +222,7 @@ async def use_link(
         return page("Impossible", f"<p>{reason}</p>", 409)
     except RPCError:
         return page("Impossible", "<p>Cette tâche est close.</p>", 409)
-    MY_TASKS_CACHE.clear()
+    request.app.state.caches.my_tasks.clear()
     return page(
         "Tâche faite",
         "<p>C'est noté : la tâche est marquée comme faite ; les rappels s'arrêtent.</p>",

@@ -11,7 +11,6 @@ from pydantic import TypeAdapter
 from sqlmodel import col, func, or_, select
 
 from api.access import Anybody, Officer, Reader, buyer_portfolios, buyer_task_filter
-from api.cache import TtlCache
 from api.deps import SessionDep
 from api.errors import ApiError, responses
 from api.models import Me, PersonPublic, PersonWrite, PortfolioPublic, TaskPublic
@@ -34,9 +33,6 @@ def read_me(session: SessionDep, person: Anybody) -> Me:
     return Me(**_person(person).model_dump(), portfolios=sorted(buyer_portfolios(session, person)))
 
 
-# Buyers poll their list; each person's answer is reused for two seconds, and this replica
-# forgets them all as soon as a task changes through it.
-MY_TASKS_CACHE = TtlCache[tuple[bytes, int]](ttl=2.0, size=4096)
 _TASKS = TypeAdapter(list[TaskPublic])
 
 
@@ -70,7 +66,8 @@ async def read_my_tasks(
             return _TASKS.dump_json([task_public(row, now) for row in rows]), total
 
     key = (person.id, status, year, overdue, page.limit, page.offset)
-    body, total = await MY_TASKS_CACHE.get(key, lambda: run_in_threadpool(compute))
+    cache = request.app.state.caches.my_tasks
+    body, total = await cache.get(key, lambda: run_in_threadpool(compute))
     response = Response(body, media_type="application/json")
     page.headers(request, response, total)
     return response

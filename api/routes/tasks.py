@@ -20,7 +20,6 @@ from api.errors import ApiError, responses
 from api.models import CompleteTask, EvidencePublic, TaskPublic, ValuesBody
 from api.refusals import in_french
 from api.routes.cycles import task_public
-from api.routes.people import MY_TASKS_CACHE
 from store.tables import Evidence, Person, Task
 from workflows.task import TaskWorkflow
 from workflows.types import (
@@ -104,7 +103,7 @@ async def _act(
         if error.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(409, "task_closed") from None
         raise
-    MY_TASKS_CACHE.clear()
+    request.app.state.caches.my_tasks.clear()
     session.refresh(task)
     return task_public(task, datetime.now(UTC))
 
