@@ -67,5 +67,7 @@ class Caches:
         self.tokens = TtlCache[Bearer | None](ttl=10.0)
         # The status board is read far more often than it changes: a list lives 1–2 seconds.
         self.cycles = TtlCache[tuple[bytes, int]](ttl=2.0)
-        # Buyers poll their list; this replica forgets them all when a task changes through it.
-        self.my_tasks = TtlCache[tuple[bytes, int]](ttl=2.0, size=4096)
+        # Buyers poll their list; an answer lives 2.5–5 s (refreshing fifty lists every second
+        # or two cost the event loop its slowest percentile), and this replica forgets them all
+        # when a task changes through it: only a change made through another replica waits.
+        self.my_tasks = TtlCache[tuple[bytes, int]](ttl=5.0, size=4096)
