@@ -11,8 +11,9 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors, openapi
-from api.audit import AuditTrail, BodyLimit
+from api.audit import AuditTrail
 from api.cache import Caches
+from api.limits import BodyLimit
 from api.routes import (
     admin,
     audit,

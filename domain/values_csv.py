@@ -22,6 +22,13 @@ PERIOD_FORMS = "AAAA, AAAA-T1 à T4, AAAA-MM ou un identifiant de tâche"
 ORGANISATION = "organisation"  # the portfolio column of an organisation-wide indicator
 
 
+def french_number(text: str) -> float:
+    """A number as a French spreadsheet or person writes it: `12 000,5` (or `12000.5`)."""
+    return float(
+        text.strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    )
+
+
 @dataclass(frozen=True)
 class ValueRow:
     line: int
@@ -88,7 +95,7 @@ def parse_values(
                 )
             )
         try:
-            value = float(cells["value"].replace("\u202f", "").replace(" ", "").replace(",", "."))
+            value = french_number(cells["value"])
         except ValueError:
             line_errors.append(
                 CsvError(number, "value", f"« {cells['value']} » n'est pas un nombre")

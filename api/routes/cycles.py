@@ -17,6 +17,7 @@ from api.deps import SessionDep, TemporalDep
 from api.errors import ApiError, responses
 from api.models import CycleDetail, CycleStatus, CycleSummary, ReviewBody, TaskPublic, TimelineEntry
 from api.paging import PageDep
+from api.updates import cycle_update
 from api.views import cycle_timeline
 from domain.scorecard import Scorecard
 from store.facts import cycle_scorecard
@@ -209,8 +210,6 @@ async def record_review(
     temporal: TemporalDep,
 ) -> CycleStatus:
     """The officer's year-end review (lessons, decisions): the cycle moves on to improving."""
-    from api.routes.plans import cycle_update
-
     request = ReviewRequest(by=person.id, lessons=body.lessons, decisions=body.decisions)
     return await cycle_update(
         temporal, portfolio, year, PortfolioCycleWorkflow.record_review, request

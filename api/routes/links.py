@@ -17,8 +17,11 @@ from temporalio.service import RPCError
 
 from api.access import anyone
 from api.deps import SessionDep, TemporalDep
+from api.refusals import in_french
+from api.updates import refusal_reason
 from domain.calendar import WorkingCalendar
 from domain.model import Organisation as OrganisationSettings
+from domain.values_csv import french_number
 from notifications.links import LinkError, link_digest, verify_link
 from store.tables import Indicator, Organisation, Task, UsedLink
 from workflows.task import TaskWorkflow
@@ -131,9 +134,7 @@ def read_values(form: Any, task: Task) -> tuple[dict[str, float], str | None]:
     for indicator_id in task.indicators:
         text = str(form.get(f"value-{indicator_id}", "")).strip()
         try:
-            values[indicator_id] = float(
-                text.replace("\u202f", "").replace(" ", "").replace(",", ".")
-            )
+            values[indicator_id] = french_number(text)
         except ValueError:
             return {}, f"« {text} » n'est pas un nombre ({indicator_id})."
     return values, None
@@ -218,7 +219,7 @@ async def use_link(
             CompleteRequest(by=claim.person, comment="marquée comme faite depuis le courriel"),
         )
     except WorkflowUpdateFailedError as error:
-        reason = escape(str(getattr(error.cause, "message", error.cause)))
+        reason = escape(in_french(refusal_reason(error)[1]))
         return page("Impossible", f"<p>{reason}</p>", 409)
     except RPCError:
         return page("Impossible", "<p>Cette tâche est close.</p>", 409)

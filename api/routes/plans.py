@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import col, func, select
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import Director, Officer, Staff
 from api.deps import SessionDep, TemporalDep
@@ -23,8 +21,8 @@ from api.models import (
     PlanVersionSummary,
 )
 from api.paging import PageDep
-from api.routes.tasks import refusal
-from boucle.services import cycle_handle, import_plans
+from api.updates import cycle_update
+from boucle.services import import_plans
 from domain.errors import PlanInvalid
 from domain.model import PlanFile, PlanItem
 from domain.tasks import plan_tasks
@@ -194,22 +192,6 @@ def read_plan_version(
     if row is None:
         raise ApiError(404, "no_plan_version", portfolio=portfolio, year=year, version=version)
     return PlanVersionDetail.model_validate(row, from_attributes=True)
-
-
-async def cycle_update(
-    temporal: Client, portfolio: str, year: int, update: Any, argument: Any
-) -> CycleStatus:
-    """Run an update on a cycle's workflow; a refusal becomes 403, 409 or 422 with its reason."""
-    handle = cycle_handle(temporal, portfolio, year)
-    try:
-        view = await handle.execute_update(update, argument)
-    except WorkflowUpdateFailedError as error:
-        raise refusal(error) from None
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            raise ApiError(404, "no_plan", portfolio=portfolio, year=year) from None
-        raise
-    return CycleStatus.model_validate(view.model_dump(mode="json"))
 
 
 @router.post(

@@ -18,13 +18,12 @@ from api.access import Officer, TaskActor, TaskReader, require_concerns
 from api.deps import SessionDep, get_temporal
 from api.errors import ApiError, responses
 from api.models import CompleteTask, EvidencePublic, TaskPublic, ValuesBody
-from api.refusals import in_french
 from api.routes.cycles import task_public
+from api.updates import refusal
 from store.tables import Evidence, Person, Task
 from workflows.task import TaskWorkflow
 from workflows.types import (
     CompleteRequest,
-    Refusal,
     RescheduleDecision,
     RescheduleProposal,
     ValuesRequest,
@@ -34,11 +33,6 @@ from workflows.types import (
 router = APIRouter(prefix="/tasks", tags=["tasks"], responses=responses(401, 403, 404))
 TaskId = Annotated[str, Path(max_length=200)]
 
-REFUSAL_STATUS = {
-    Refusal.forbidden.value: 403,
-    Refusal.conflict.value: 409,
-    Refusal.invalid.value: 422,
-}
 WRITE_RESPONSES = responses(409, 422, 503)
 
 LARGEST_EVIDENCE = 10 * 1024 * 1024
@@ -60,15 +54,6 @@ EVIDENCE_TYPES: dict[str, tuple[tuple[str, ...], tuple[bytes, ...] | None]] = {
     "text/csv": ((".csv",), None),
     "text/plain": ((".txt",), None),
 }
-
-
-def refusal(error: WorkflowUpdateFailedError) -> ApiError:
-    cause = error.cause
-    kind = getattr(cause, "type", None) or ""
-    reason = str(getattr(cause, "message", cause))
-    return ApiError(
-        REFUSAL_STATUS.get(kind, 409), "refused", reason=reason, reason_fr=in_french(reason)
-    )
 
 
 def stored_task(session: Session, person: Person, task_id: str) -> Task:
