@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # Workflows kept in memory between their tasks; one that is evicted is replayed from its
     # history at its next timer, which costs far more than its few kilobytes of state.
     worker_cached_workflows: int = 2000
+    # Run workflows in Temporal's sandbox (the tests always do; see workflows/registry.py).
+    workflow_sandbox: bool = False
     scheduler: bool = True
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -15,7 +16,7 @@ from activities.registry import build_activities
 from boucle.settings import Settings
 from notifications.smtp import Mailer, SmtpMailer
 from store.database import SessionFactory
-from workflows.registry import WORKFLOW_RUNNER, WORKFLOWS
+from workflows.registry import WORKFLOWS, workflow_runner
 
 
 async def connect(settings: Settings) -> Client:
@@ -53,6 +54,9 @@ def notification_config(settings: Settings) -> NotificationConfig:
     )
 
 
+STICKY_WAIT = timedelta(seconds=30)
+
+
 def build_worker(
     client: Client,
     settings: Settings,
@@ -70,9 +74,14 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=build_activities(sessions, mailer, notification_config(settings)),
         activity_executor=executor,
-        workflow_runner=WORKFLOW_RUNNER,
+        workflow_runner=workflow_runner(settings.workflow_sandbox),
         max_concurrent_activities=settings.worker_activities,
         max_cached_workflows=settings.worker_cached_workflows,
         max_concurrent_workflow_task_polls=10,
         max_concurrent_activity_task_polls=10,
+        # When a thousand reminders fall due at once, a workflow task may wait longer than
+        # the default 10 s for this busy but live worker; past the timeout the server hands
+        # it to the shared queue and the workflow is replayed from its whole history. A
+        # worker that died stops polling, and the server notices that without this timeout.
+        sticky_queue_schedule_to_start_timeout=STICKY_WAIT,
     )

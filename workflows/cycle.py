@@ -363,6 +363,7 @@ class PortfolioCycleWorkflow:
                         assignable=assignable,
                         execution_start=start,
                         closes_at=last + TASK_CLOSE_AFTER,
+                        sends_locally=True,
                     ),
                     id=task_workflow_id(task.id),
                     parent_close_policy=ParentClosePolicy.ABANDON,

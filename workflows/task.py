@@ -39,6 +39,7 @@ SEND_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=10),
 )
 # Histories recorded before this patch send through regular activities; they replay as such.
+# Task workflows started since `TaskInput.sends_locally` no longer ask.
 SEND_LOCALLY = "send-task-notice-locally"
 STORE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
@@ -136,7 +137,7 @@ class TaskWorkflow:
         )
 
     async def _send(self, notice: TaskNotice) -> SendReport:
-        if workflow.patched(SEND_LOCALLY):
+        if self.input.sends_locally or workflow.patched(SEND_LOCALLY):
             # A local activity runs inside the workflow task that the timer wakes: one
             # workflow task and no activity task per message, which is what lets a worker
             # keep up when a thousand reminders fall due at the same minute. Sending stays

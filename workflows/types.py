@@ -50,6 +50,10 @@ class TaskInput(BaseModel):
     execution_start: datetime
     closes_at: datetime
     state: TaskState | None = None
+    # Set by every cycle that starts a task now: notices go out as local activities with no
+    # patch marker to consult. A patch marker also upserts a search attribute, one more
+    # visibility write on the server per task workflow. Inputs saved before it read False.
+    sends_locally: bool = False
 
 
 class TaskState(BaseModel):

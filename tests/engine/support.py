@@ -26,7 +26,7 @@ from notifications.smtp import DeliveryError
 from store.database import SessionFactory, make_engine, migrate
 from store.plans import save_organisation, save_plan_version
 from store.tables import Cycle
-from workflows.registry import WORKFLOW_RUNNER, WORKFLOWS
+from workflows.registry import SANDBOXED_RUNNER, WORKFLOWS
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 
@@ -75,7 +75,7 @@ async def running_worker(
             workflows=WORKFLOWS,
             activities=activities,
             activity_executor=executor,
-            workflow_runner=WORKFLOW_RUNNER,
+            workflow_runner=SANDBOXED_RUNNER,
         ):
             yield queue
 

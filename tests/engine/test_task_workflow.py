@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
@@ -212,3 +213,42 @@ async def test_reminders_carry_a_one_click_link_for_assignees_only(
     line = next(x for x in by_person["claire.martin"].splitlines() if "Marquer" in x)
     claim = verify_link("k", line.rsplit("/act/", 1)[1], datetime.now(UTC))
     assert (claim.task, claim.person, claim.action) == (task.id, "qdd", "complete")
+
+
+@pytest.mark.parametrize("sends_locally", [True, False])
+async def test_new_task_sends_locally_without_a_patch_marker(
+    env: WorkflowEnvironment, tmp_path: Path, sends_locally: bool
+) -> None:
+    """Tasks started by today's cycles skip the patch marker and its search-attribute upsert;
+    a task started before (its input lacks the flag) still consults the patch."""
+    document, task = one_task("""
+        - {id: pub, kind: action, title: Publier, assignees: [resto], due: "2027-02-15",
+           reminders: {before: [P3D], on_due: false, overdue: [], escalate_after: null}}
+    """)
+    sessions = store_with(document, tmp_path)
+    mailer = RecordingMailer()
+    start = datetime(2027, 1, 4, 8, tzinfo=UTC)
+    async with running_worker(env.client, sessions, mailer) as queue:
+        await env.sleep(start - await env.get_current_time())
+        handle = await env.client.start_workflow(
+            TaskWorkflow.run,
+            task_input(document, task, start).model_copy(update={"sends_locally": sends_locally}),
+            id=task_workflow_id(task.id),
+            task_queue=queue,
+        )
+        await handle.result()
+        history = await handle.fetch_history()
+    markers = [
+        event.marker_recorded_event_attributes.marker_name
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+    ]
+    upserts = [
+        event
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+    ]
+    assert markers.count("core_local_activity") == 1
+    assert ("core_patch" in markers) is not sends_locally
+    assert bool(upserts) is not sends_locally
+    assert sent_keys(sessions) == expected_keys(document, task, start)
