@@ -21,7 +21,7 @@ from activities.calendar import cycle_holidays
 from benchmarks.region_plan import region_plan
 from boucle.services import approve_plan, import_plans, submit_plan
 from boucle.settings import Settings
-from boucle.temporal import build_worker, mailer_for
+from boucle.temporal import build_worker, mailer_for, run_event_loop
 from domain.tasks import Task as DomainTask
 from domain.validation import load_plan
 from store.database import SessionFactory, make_engine, migrate
@@ -192,6 +192,39 @@ async def bench_burst(
     )
 
 
+async def bench_naive(client: Client, count: int) -> str:
+    """The same burst with one do-nothing regular activity per workflow, default worker."""
+    from temporalio.worker import Worker
+
+    from benchmarks import naive
+
+    naive.done = 0
+    fire_at = (datetime.now(UTC) + timedelta(seconds=45)).replace(microsecond=0)
+    async with Worker(
+        client,
+        task_queue="naive",
+        workflows=[naive.NaiveReminder],
+        activities=[naive.do_nothing],
+    ):
+        await asyncio.gather(
+            *(
+                client.start_workflow(
+                    naive.NaiveReminder.run, fire_at, id=f"naive-{number}", task_queue="naive"
+                )
+                for number in range(count)
+            )
+        )
+        await asyncio.sleep(max(0.0, (fire_at - datetime.now(UTC)).total_seconds()))
+        started = time.perf_counter()
+        while naive.done < count and time.perf_counter() - started < 600:
+            await asyncio.sleep(0.1)
+        elapsed = time.perf_counter() - started
+    return (
+        f"the naive shape, same server: {naive.done} do-nothing activities in {elapsed:.1f} s"
+        f" = {naive.done / elapsed:.0f} activities/s"
+    )
+
+
 async def main(only: str | None = None, portfolios: int = 100, burst: int = 1000) -> None:
     if only in (None, "burst", "approval"):
         await bench_engine(portfolios, burst, only)
@@ -252,6 +285,8 @@ async def bench_engine(portfolios: int, burst: int, only: str | None) -> None:
                         ),
                         flush=True,
                     )
+                if only in (None, "burst"):
+                    print(await bench_naive(env.client, burst), flush=True)
                 if only in (None, "approval"):
                     print(
                         await bench_approval(env.client, sessions, settings, portfolios), flush=True
@@ -264,4 +299,4 @@ if __name__ == "__main__":
     import sys
 
     choice = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
-    asyncio.run(main(choice))
+    run_event_loop(main(choice))

@@ -358,8 +358,9 @@ def token_list(
 @app.command("worker")
 def worker_command() -> None:
     """Run a worker (workflows, activities and the periodic-jobs scheduler)."""
-    import asyncio
     from concurrent.futures import ThreadPoolExecutor
+
+    from boucle.temporal import run_event_loop
 
     async def work() -> None:
         from boucle.scheduler import build_scheduler
@@ -373,7 +374,7 @@ def worker_command() -> None:
                 build_scheduler(client, settings.task_queue, "Europe/Paris").start()
             await worker.run()
 
-    asyncio.run(work())
+    run_event_loop(work())
 
 
 @app.command("api")
@@ -393,11 +394,10 @@ def dev_command(
     config: Annotated[Path, typer.Option(help="Dev server settings.")] = Path("temporal-dev.yaml"),
 ) -> None:
     """The whole local stack: Temporal dev server, worker, API, scheduler, mail catcher."""
-    import asyncio
-
     from boucle.dev import run_dev
+    from boucle.temporal import run_event_loop
 
-    asyncio.run(run_dev(_settings(), config))
+    run_event_loop(run_dev(_settings(), config))
 
 
 def main() -> None:

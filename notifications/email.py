@@ -16,8 +16,7 @@ import binascii
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from email import charset, policy
-from email.header import Header
+from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, formataddr
@@ -25,10 +24,6 @@ from typing import cast
 
 from notifications.render import RenderedMessage
 
-# Quoted-printable keeps French text readable in a raw message; base64 would not.
-UTF8 = charset.Charset("utf-8")
-UTF8.header_encoding = charset.QP
-UTF8.body_encoding = charset.QP
 CRLF = b"\r\n"
 
 
@@ -89,7 +84,9 @@ def build_email(
         alternatives = (f"Content-Type: {content_type}".encode(), CRLF, CRLF, body)
         body = _multipart(mixed_boundary, [b"".join(alternatives), attachment])
         content_type = f'multipart/mixed;\r\n boundary="{mixed_boundary}"'
-    subject = Header(rendered.subject, UTF8, header_name="Subject").encode(linesep="\r\n")
+    subject = rendered.subject
+    if not subject.isascii() or "=?" in subject or len(subject) > 78 - len("Subject: "):
+        subject = encoded_words(subject, room=78 - len("Subject: "))
     headers = [
         f"Subject: {subject}",
         _address("From", *sender),
@@ -105,20 +102,52 @@ def build_email(
 
 
 def _address(field: str, name: str, address: str) -> str:
-    """An address header, its name encoded when not ASCII, folded before 78 characters."""
+    """An address header, its name encoded when not ASCII, the address folded onto its own
+    line when the name leaves it no room."""
     if name.isascii():
         line = f"{field}: {formataddr((name, address))}"
     else:
-        phrase = Header(name, UTF8, header_name=field).encode(linesep="\r\n")
-        line = f"{field}: {phrase} <{address}>"
+        # One encoded word, however long: some readers (Python's among them) put a space
+        # between the words of a name split in several.
+        line = f"{field}: {encoded_words(name, room=998)} <{address}>"
     if len(line.rpartition("\r\n")[2]) > 78:
         head, _, mailbox = line.rpartition(" <")
         line = f"{head}\r\n <{mailbox}"
     return line
 
 
+# RFC 2047 "Q" encoding with the characters allowed in a phrase (5.3), which also suits a
+# subject: letters, digits and !*+-/ stay as they are, a space becomes "_".
+PHRASE_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
+Q_ENCODED = [
+    "_" if byte == 0x20 else chr(byte) if byte in PHRASE_SAFE else f"={byte:02X}"
+    for byte in range(256)
+]
+WORD_FRAME = len("=?utf-8?q??=")
+
+
+def encoded_words(text: str, room: int) -> str:
+    """`text` as RFC 2047 encoded words: the first fits in `room` characters, the next ones
+    go on folded lines of at most 78; no character is split between two words."""
+    words: list[str] = []
+    current: list[str] = []
+    size, limit = 0, room - WORD_FRAME
+    for character in text:
+        token = "".join(Q_ENCODED[byte] for byte in character.encode("utf-8"))
+        if current and size + len(token) > limit:
+            words.append("".join(current))
+            current, size, limit = [], 0, 78 - 1 - WORD_FRAME
+        current.append(token)
+        size += len(token)
+    words.append("".join(current))
+    return "\r\n ".join(f"=?utf-8?q?{word}?=" for word in words)
+
+
 def _text(body: str, content_type: str, parameters: str = "") -> bytes:
-    """One text part, quoted-printable, with CRLF line ends (soft breaks included)."""
+    """One text part, with CRLF line ends (soft breaks included).
+
+    Quoted-printable keeps French text readable in a raw message; base64 would not.
+    """
     # A bare CR is a line end too, as mail clients take it.
     lines = body.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
     encoded = binascii.b2a_qp(lines, quotetabs=False, istext=True, header=False)

@@ -43,6 +43,7 @@ def environment(override: str | None = None) -> SandboxedEnvironment:
     return env
 
 
+@lru_cache(maxsize=32)
 def template_locale(locale: str | None) -> str:
     return locale if locale in LOCALES and (TEMPLATES / locale).is_dir() else "fr"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email import policy
+from email import charset, policy
 from email.header import Header
 from email.message import Message
 from email.mime.application import MIMEApplication
@@ -14,9 +14,12 @@ from email.utils import format_datetime, formataddr
 
 import pytest
 
-from notifications.email import UTF8, build_email
+from notifications.email import build_email
 from notifications.render import RenderedMessage
 
+UTF8 = charset.Charset("utf-8")
+UTF8.header_encoding = charset.QP
+UTF8.body_encoding = charset.QP
 CALENDAR = (
     b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Formation achats "
     b"responsables \xe2\x80\x94 module 2\r\nDESCRIPTION:Salle B\\, 2e \xc3\xa9tage ; pr\xc3\xa9voir"
@@ -113,3 +116,30 @@ def test_clients_read_the_same_message(case: str, with_calendar: bool) -> None:
     assert all(b"\r" not in line and b"\n" not in line for line in lines)
     assert max(len(line) for line in lines) <= 78
     assert ours.recipients == ("emilie.durand@ville.example",)
+
+
+@pytest.mark.parametrize(
+    ("subject", "name"),
+    [
+        ("Rappel", "Claire Martin"),
+        ("Formation =?utf-8?q?piège?= " + "très longue " * 12, "Martin, Claire (QDD)"),
+        ("Réunion fournisseurs 🌱 — « sourcing » _x_ ?=", "Émilie Ä-Ø Durand-Łukasz"),
+        ("é" * 200, "Ŝ" * 80),
+        ("", "É"),
+    ],
+)
+def test_headers_read_back_as_written(subject: str, name: str) -> None:
+    mail = build_email(
+        RenderedMessage(subject=subject, text="x\n", html="<p>x</p>"),
+        sender=("Boucle", "boucle@ville.example"),
+        recipient=(name, "personne@ville.example"),
+        message_id_value="<cle@boucle.local>",
+        date=datetime(2027, 2, 8, 7, tzinfo=UTC),
+    )
+    message = mail.parsed()
+    assert message["Subject"] == subject
+    assert message["To"].addresses[0].display_name == name
+    assert message["To"].addresses[0].addr_spec == "personne@ville.example"
+    subject_lines = mail.data.split(b"\r\nFrom:")[0].split(b"\r\n")
+    assert max(len(line) for line in subject_lines) <= 78
+    assert max(len(line) for line in mail.data.split(b"\r\n")) <= 998
