@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar import cycle_holidays
@@ -26,6 +25,7 @@ from domain.tasks import Task as DomainTask
 from domain.validation import load_plan
 from store.database import SessionFactory, make_engine, migrate
 from store.plans import save_organisation
+from workflows.converter import DATA_CONVERTER
 from workflows.cycle import CYCLE_PHASE, CYCLE_YEAR, PORTFOLIO
 from workflows.task import TaskWorkflow
 from workflows.types import TaskInput, task_workflow_id
@@ -262,7 +262,7 @@ async def bench_engine(portfolios: int, burst: int, only: str | None) -> None:
         namespace=namespace,
         port=free_port(),
         ui=False,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         dev_server_existing_path=str(scripts / "temporal"),
         search_attributes=[PORTFOLIO, CYCLE_YEAR, CYCLE_PHASE],
     ) as env:

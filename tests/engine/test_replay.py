@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from workflows.converter import DATA_CONVERTER
 from workflows.registry import SANDBOXED_RUNNER, WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).resolve().parent.parent / "histories").glob("*.json"))
@@ -35,7 +35,7 @@ async def test_history_replays(path: Path) -> None:
     replayer = Replayer(
         workflows=WORKFLOWS,
         workflow_runner=SANDBOXED_RUNNER,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None

@@ -15,10 +15,10 @@ import pytest
 import pytest_asyncio
 from aiosmtpd.controller import Controller
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from tests.engine.support import SCRIPTS
+from workflows.converter import DATA_CONVERTER
 from workflows.cycle import CYCLE_PHASE, CYCLE_YEAR, PORTFOLIO
 
 
@@ -61,7 +61,7 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
         namespace=namespace,
         port=free_port(),
         ui=False,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         dev_server_existing_path=str(SCRIPTS / "temporal"),
         dev_server_extra_args=[
             "--sqlite-pragma",
