@@ -44,7 +44,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def child_pids() -> list[int]:
-    """Processes this one started: the Temporal dev server (the SMTP sink is counted apart)."""
+    """Processes this one started: the dev server, and the SMTP sink that callers leave out."""
     children = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
