@@ -10,6 +10,7 @@ from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar import cycle_holidays
+from activities.store import StoreActivities
 from api.main import create_app
 from boucle.settings import Settings
 from boucle.tokens import create_token
@@ -19,7 +20,7 @@ from store.tables import Task
 from tests.engine.support import RecordingMailer, running_cycle, running_worker, store_with
 from tests.plans import plan_with
 from workflows.task import TaskWorkflow
-from workflows.types import TaskInput, task_workflow_id
+from workflows.types import TaskInput, TaskRow, task_workflow_id
 
 ITEMS = """
     - {id: pub, kind: action, title: Publier, assignees: [resto], due: "2027-02-15"}
@@ -63,22 +64,9 @@ def stored_pub_task(tmp_path: Path, title: str = "Publier"):  # noqa: ANN201
     document = plan_with(ITEMS)
     sessions = store_with(document, tmp_path)
     (task,) = [t for t in plan_tasks(document, document.plans[0]) if t.item == "pub"]
-    with sessions() as session:
-        session.add(
-            Task(
-                id=task.id,
-                cycle_id="restauration/2027",
-                portfolio="restauration",
-                year=2027,
-                item="pub",
-                kind="action",
-                title=title,
-                due_at=task.due,
-                original_at=task.original,
-                assignees=["resto"],
-            )
-        )
-        session.commit()
+    StoreActivities(sessions).project_tasks(
+        [TaskRow(task=task.model_copy(update={"title": title}), cycle_id="restauration/2027")]
+    )
     return document, sessions, task
 
 
@@ -432,23 +420,7 @@ async def test_a_checkpoint_link_opens_a_values_form_that_completes_it(
     )
     sessions = store_with(document, tmp_path)
     (task,) = plan_tasks(document, document.plans[0])
-    with sessions() as session:
-        session.add(
-            Task(
-                id=task.id,
-                cycle_id="restauration/2027",
-                portfolio="restauration",
-                year=2027,
-                item="point",
-                kind="indicator_checkpoint",
-                title=task.title,
-                due_at=task.due,
-                original_at=task.original,
-                assignees=["resto"],
-                indicators=["part-bio"],
-            )
-        )
-        session.commit()
+    StoreActivities(sessions).project_tasks([TaskRow(task=task, cycle_id="restauration/2027")])
     expires = datetime.now(UTC) + timedelta(days=3)
     token = sign_link("s3cret", LinkClaim("values", task.id, "resto", expires))
     app = create_app(

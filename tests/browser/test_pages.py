@@ -15,14 +15,16 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from activities.store import StoreActivities
 from api.main import create_app
 from boucle.settings import Settings
 from boucle.tokens import create_token
 from domain.tasks import plan_tasks
 from domain.validation import load_plan
 from store.database import SessionFactory
-from store.tables import Cycle, IndicatorValue, Task, TaskPerson
-from tests.engine.support import serving, store_with
+from store.tables import IndicatorValue
+from tests.engine.support import running_cycle, serving, store_with
+from workflows.types import TaskRow, TaskStatus
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo-plan.yaml"
@@ -44,39 +46,25 @@ def demo_store(folder: Path) -> tuple[SessionFactory, str, int]:
     sessions = store_with(document, folder)
     cut = datetime(2027, 10, 1, tzinfo=UTC)
     year = document.plans[0].year
+    projection = StoreActivities(sessions)
     with sessions() as session:
         for plan in document.plans:
-            cycle_id = f"{plan.portfolio}/{plan.year}"
-            session.add(
-                Cycle(
-                    id=cycle_id,
-                    portfolio=plan.portfolio,
-                    year=plan.year,
-                    phase="executing",
-                    workflow_id=f"cycle:{plan.portfolio}:{plan.year}",
-                    plan_version=1,
+            session.add(running_cycle(plan.portfolio, plan.year))
+        session.commit()
+    for plan in document.plans:
+        rows = []
+        for number, task in enumerate(plan_tasks(document, plan)):
+            done = task.due < cut and number % 5 != 0
+            rows.append(
+                TaskRow(
+                    task=task,
+                    cycle_id=f"{plan.portfolio}/{plan.year}",
+                    status=TaskStatus.done if done else TaskStatus.open,
+                    done_at=task.due + timedelta(days=number % 3) if done else None,
                 )
             )
-            for number, task in enumerate(plan_tasks(document, plan)):
-                done = task.due < cut and number % 5 != 0
-                session.add(
-                    Task(
-                        id=task.id,
-                        cycle_id=cycle_id,
-                        portfolio=plan.portfolio,
-                        year=plan.year,
-                        item=task.item,
-                        kind=task.kind.value,
-                        title=task.title,
-                        due_at=task.due,
-                        original_at=task.original,
-                        assignees=list(task.assignees),
-                        status="done" if done else "open",
-                        done_at=task.due + timedelta(days=number % 3) if done else None,
-                    )
-                )
-                for person in task.assignees:
-                    session.add(TaskPerson(task_id=task.id, person_id=person, relation="assignee"))
+        projection.project_tasks(rows)
+    with sessions() as session:
         for (portfolio, indicator), points in VALUES.items():
             for period, value in points:
                 session.add(
