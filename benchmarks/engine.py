@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import socket
 import sqlite3
 import tempfile
@@ -99,8 +100,6 @@ async def bench_approval(
     while await started_workflows(client, "task:") < tasks:
         await asyncio.sleep(0.5)
     elapsed = time.perf_counter() - started
-    import resource
-
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     return (
         f"approval of {portfolios} portfolios: {tasks} task workflows started in "
