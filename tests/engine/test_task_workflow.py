@@ -51,6 +51,17 @@ def task_input(document, task, start: datetime) -> TaskInput:
     )
 
 
+async def start_task_at(env: WorkflowEnvironment, queue: str, document, task, start, **changes):
+    """Move the server's clock to `start`, then start the task's workflow there."""
+    await env.sleep(start - await env.get_current_time())
+    return await env.client.start_workflow(
+        TaskWorkflow.run,
+        task_input(document, task, start).model_copy(update=changes),
+        id=task_workflow_id(task.id),
+        task_queue=queue,
+    )
+
+
 def sent_keys(sessions) -> list[tuple[str, str, str]]:
     with sessions() as session:
         rows = session.exec(select(Notification).order_by(Notification.id)).all()
@@ -82,13 +93,7 @@ async def test_missed_task_sends_every_reminder_overdue_notice_and_escalation(
     mailer = RecordingMailer()
     start = datetime(2027, 1, 4, 8, tzinfo=UTC)
     async with running_worker(env.client, sessions, mailer) as queue:
-        await env.sleep(start - await env.get_current_time())
-        handle = await env.client.start_workflow(
-            TaskWorkflow.run,
-            task_input(document, task, start),
-            id=task_workflow_id(task.id),
-            task_queue=queue,
-        )
+        handle = await start_task_at(env, queue, document, task, start)
         outcome = await handle.result()
     assert outcome.status == TaskStatus.open
     assert sent_keys(sessions) == expected_keys(document, task, start)
@@ -108,13 +113,7 @@ async def test_completion_stops_reminders_and_reschedule_moves_them(
     mailer = RecordingMailer()
     start = datetime(2027, 1, 4, 8, tzinfo=UTC)
     async with running_worker(env.client, sessions, mailer) as queue:
-        await env.sleep(start - await env.get_current_time())
-        handle = await env.client.start_workflow(
-            TaskWorkflow.run,
-            task_input(document, task, start),
-            id=task_workflow_id(task.id),
-            task_queue=queue,
-        )
+        handle = await start_task_at(env, queue, document, task, start)
         # 9 February: the P7D reminder (8 Feb) is out, the P1D one (12 Feb) is not yet.
         await env.sleep(datetime(2027, 2, 9, 12, tzinfo=UTC) - await env.get_current_time())
         with pytest.raises(WorkflowUpdateFailedError):
@@ -172,13 +171,7 @@ async def test_a_person_who_chose_the_digest_gets_only_overdue_notices(
         session.commit()
     start = datetime(2027, 1, 4, 8, tzinfo=UTC)
     async with running_worker(env.client, sessions, RecordingMailer()) as queue:
-        await env.sleep(start - await env.get_current_time())
-        handle = await env.client.start_workflow(
-            TaskWorkflow.run,
-            task_input(document, task, start),
-            id=task_workflow_id(task.id),
-            task_queue=queue,
-        )
+        handle = await start_task_at(env, queue, document, task, start)
         await handle.result()
     assert [kind for kind, _, _ in sent_keys(sessions)] == ["overdue", "overdue", "escalation"]
 
@@ -229,13 +222,7 @@ async def test_new_task_sends_locally_without_a_patch_marker(
     mailer = RecordingMailer()
     start = datetime(2027, 1, 4, 8, tzinfo=UTC)
     async with running_worker(env.client, sessions, mailer) as queue:
-        await env.sleep(start - await env.get_current_time())
-        handle = await env.client.start_workflow(
-            TaskWorkflow.run,
-            task_input(document, task, start).model_copy(update={"sends_locally": sends_locally}),
-            id=task_workflow_id(task.id),
-            task_queue=queue,
-        )
+        handle = await start_task_at(env, queue, document, task, start, sends_locally=sends_locally)
         await handle.result()
         history = await handle.fetch_history()
     markers = [
