@@ -137,7 +137,8 @@ class Task(SQLModel, table=True):
     indicators: list[str] = _json([])
     location: str | None = None
     duration: str | None = Field(default=None, max_length=32)
-    status: str = Field(default="open", max_length=16)  # open done cancelled
+    status: str = Field(default="open", max_length=16)  # open done cancelled missed
+    closes_at: datetime | None = _when()  # when an unfinished task becomes missed
     done_at: datetime | None = _when()
     done_by: str | None = Field(default=None, max_length=64)
     comment: str | None = None
@@ -168,6 +169,9 @@ class Notification(SQLModel, table=True):
     message_id: str = Field(max_length=200)
     scheduled_at: datetime | None = _when()
     status: str = Field(default="pending", max_length=16, index=True)  # pending sent failed
+    # Who is sending it right now, and until when: two attempts never send one key at once.
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _when()
     attempts: int = 0
     last_error: str | None = None
     sent_at: datetime | None = _when()
