@@ -89,7 +89,7 @@ def refused(pattern: str) -> Iterator[None]:
     assert re.search(pattern, reason), reason
 
 
-HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+HISTORIES = Path(__file__).resolve().parent.parent / "histories" / "current"
 
 
 async def save_histories(client: Client, workflow_id: str, name: str) -> None:
@@ -107,6 +107,7 @@ async def save_histories(client: Client, workflow_id: str, name: str) -> None:
     while run_id:
         history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
         number += 1
+        HISTORIES.mkdir(parents=True, exist_ok=True)
         (HISTORIES / f"{name}-{number}.json").write_text(history.to_json())
         last = history.events[-1]
         attributes = last.workflow_execution_continued_as_new_event_attributes

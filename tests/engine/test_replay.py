@@ -1,7 +1,9 @@
 """Saved histories of real runs replay on today's workflow code.
 
-A change that would alter the commands a running year already issued fails here: put it
-behind workflow.patched(...). Record new fixtures with BOUCLE_RECORD_HISTORIES=1.
+Each folder of `tests/histories/` holds the runs recorded by one commit's code (its short
+hash). A change that would alter the commands a running year already issued fails here: put
+it behind workflow.patched(...). Record new fixtures with BOUCLE_RECORD_HISTORIES=1; they go
+to `tests/histories/current/`, to be renamed after the commit that recorded them.
 """
 
 from __future__ import annotations
@@ -15,23 +17,27 @@ from temporalio.worker import Replayer
 from workflows.converter import DATA_CONVERTER
 from workflows.registry import SANDBOXED_RUNNER, WORKFLOWS
 
-HISTORIES = sorted((Path(__file__).resolve().parent.parent / "histories").glob("*.json"))
+ROOT = Path(__file__).resolve().parent.parent / "histories"
+HISTORIES = sorted(ROOT.glob("*/*.json"))
 
 
 def test_there_are_fixtures_for_every_workflow_that_runs_a_year() -> None:
-    names = {path.name for path in HISTORIES}
-    assert {
-        "cycle-on-time-1.json",
-        "cycle-missed-4.json",
-        "task-action-missed-1.json",
-        "task-rescheduled-done-1.json",
-    } <= names
+    by_commit: dict[str, set[str]] = {}
+    for path in HISTORIES:
+        by_commit.setdefault(path.parent.name, set()).add(path.name)
+    assert len(by_commit) >= 2  # the first recorded engine and the send path of 2026-11-27
+    for names in by_commit.values():
+        assert {
+            "cycle-on-time-1.json",
+            "cycle-missed-4.json",
+            "task-action-missed-1.json",
+            "task-rescheduled-done-1.json",
+        } <= names
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda path: f"{path.parent.name}/{path.stem}")
 async def test_history_replays(path: Path) -> None:
-    workflow_id = path.stem
-    history = WorkflowHistory.from_json(workflow_id, path.read_text())
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
     replayer = Replayer(
         workflows=WORKFLOWS,
         workflow_runner=SANDBOXED_RUNNER,
