@@ -9,6 +9,7 @@ from activities.calendar import holiday_table_activity
 from activities.digest import DigestActivities
 from activities.notify import NotificationActivities, NotificationConfig
 from activities.store import StoreActivities
+from activities.tasks import TaskActivities, task_schedule
 from notifications.smtp import Mailer
 from store.database import SessionFactory
 
@@ -19,9 +20,15 @@ def build_activities(
     store = StoreActivities(sessions)
     notify = NotificationActivities(sessions, mailer, config)
     digest = DigestActivities(sessions, notify)
+    tasks = TaskActivities(sessions, store)
     return [
         store.project_cycle,
         store.project_tasks,
+        store.project_planned_tasks,
+        tasks.start_tasks,
+        tasks.change_tasks,
+        tasks.ended_tasks,
+        task_schedule,
         store.record_values,
         store.evaluation_facts,
         store.save_scorecard,

@@ -24,6 +24,8 @@ from workflows.types import (
     cycle_workflow_id,
 )
 
+ENDED = ("done", "cancelled", "missed")
+
 
 def next_plan_version(session: Session, portfolio: str, year: int) -> int:
     latest = session.exec(
@@ -76,6 +78,15 @@ class StoreActivities:
 
     @activity.defn(name=ActivityName.project_tasks)
     def project_tasks(self, rows: list[TaskRow]) -> None:
+        """Write tasks as their workflows have them (whatever the store said before)."""
+        self._write_tasks(rows, keep_final=False)
+
+    @activity.defn(name=ActivityName.project_planned_tasks)
+    def project_planned_tasks(self, rows: list[TaskRow]) -> None:
+        """Write tasks as the cycle plans them; a task that has ended stays as it ended."""
+        self._write_tasks(rows, keep_final=True)
+
+    def _write_tasks(self, rows: list[TaskRow], *, keep_final: bool) -> None:
         now = datetime.now(UTC)
         with self.sessions() as session:
             existing = {
@@ -86,7 +97,10 @@ class StoreActivities:
             }
             for row in rows:
                 task = row.task
-                stored = existing.get(task.id) or Task(
+                stored = existing.get(task.id)
+                if keep_final and stored is not None and stored.status in ENDED:
+                    continue
+                stored = stored or Task(
                     id=task.id,
                     cycle_id=row.cycle_id,
                     portfolio=task.portfolio,
@@ -110,6 +124,12 @@ class StoreActivities:
                 stored.comment = row.comment
                 stored.evidence_url = row.evidence_url
                 stored.sequence = row.sequence
+                if row.closes_at is not None:
+                    stored.closes_at = row.closes_at
+                if row.schedule is not None:
+                    stored.schedule = [
+                        [n.at.isoformat(), n.type.value, n.task, list(n.to)] for n in row.schedule
+                    ]
                 stored.updated_at = now
                 session.add(stored)
                 session.exec(delete(TaskPerson).where(col(TaskPerson.task_id) == task.id))

@@ -82,6 +82,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ce cycle est clos : il ne peut plus changer",
     ),
     "refused": ("{reason}", "{reason_fr}"),
+    "idempotency_key_reused": (
+        "this {header} was already used for another request",
+        "cette clé {header} a déjà servi pour une autre requête",
+    ),
+    "request_in_flight": (
+        "the same request is being handled: try again in a moment",
+        "la même requête est en cours de traitement : réessayez dans un instant",
+    ),
     "plan_invalid": (
         "the plan has {count} error(s)",
         "le plan comporte {count} erreur(s)",

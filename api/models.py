@@ -179,6 +179,12 @@ class AmendmentBody(BaseModel):
     add: list[dict[str, Any]] = Field(default_factory=list, max_length=200)
     cancel_items: list[str] = Field(default_factory=list, max_length=200)
     reassign_items: dict[str, list[str]] = Field(default_factory=dict)
+    reschedule_tasks: dict[str, AwareDatetime] = Field(
+        default_factory=dict, description="Occurrences (task ids) moved to a new due time."
+    )
+    cancel_tasks: list[str] = Field(
+        default_factory=list, max_length=500, description="Occurrences (task ids) cancelled."
+    )
     reason: str | None = Field(default=None, max_length=2000)
 
 

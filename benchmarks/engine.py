@@ -26,8 +26,8 @@ from domain.tasks import Task as DomainTask
 from domain.validation import load_plan
 from store.database import SessionFactory, make_engine, migrate
 from store.plans import save_organisation
+from workflows.common import CYCLE_PHASE, CYCLE_YEAR, PORTFOLIO
 from workflows.converter import DATA_CONVERTER
-from workflows.cycle import CYCLE_PHASE, CYCLE_YEAR, PORTFOLIO
 from workflows.task import TaskWorkflow
 from workflows.types import TaskInput, task_workflow_id
 
@@ -160,7 +160,6 @@ async def bench_burst(
                     assignable=tuple(buyers),
                     execution_start=datetime.now(UTC),
                     closes_at=due + timedelta(minutes=5),
-                    sends_locally=True,
                 ),
                 id=task_workflow_id(task.id),
                 task_queue=settings.task_queue,

@@ -13,7 +13,8 @@ from domain.documents import single_plan
 from domain.model import PlanFile
 from store.database import SessionFactory
 from store.plans import save_organisation, save_plan_version
-from workflows.cycle import PortfolioCycleWorkflow, search_attributes
+from workflows.common import search_attributes
+from workflows.cycle import PortfolioCycleWorkflow
 from workflows.types import (
     ApprovalRequest,
     CycleInput,

@@ -99,7 +99,7 @@ def next_year_draft(
     unfinished = {
         outcome.task.split("/")[2]
         for outcome in outcomes
-        if outcome.status == "open" and outcome.kind == Kind.action.value
+        if outcome.status in ("open", "missed") and outcome.kind == Kind.action.value
     }
     items: list[PlanItem] = []
     for item in plan.items:

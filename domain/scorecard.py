@@ -39,7 +39,7 @@ class TaskOutcome(BaseModel):
     task: str
     kind: str
     due: datetime
-    status: str  # open done cancelled
+    status: str  # open done cancelled missed
     done_at: datetime | None = None
 
 
@@ -236,6 +236,8 @@ def score_tasks(
                 score.done_on_time += 1
             else:
                 score.done_late += 1
+        elif outcome.status == "missed":
+            score.missed += 1
         elif outcome.status == "open":
             if now is not None and outcome.due >= now:
                 score.open += 1

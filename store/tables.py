@@ -139,6 +139,8 @@ class Task(SQLModel, table=True):
     duration: str | None = Field(default=None, max_length=32)
     status: str = Field(default="open", max_length=16)  # open done cancelled missed
     closes_at: datetime | None = _when()  # when an unfinished task becomes missed
+    # The notices its workflow runs ([at, type, task, to] each), as pinned when it started.
+    schedule: list[Any] | None = Field(default=None, sa_column=Column(JSON))
     done_at: datetime | None = _when()
     done_by: str | None = Field(default=None, max_length=64)
     comment: str | None = None
@@ -222,3 +224,16 @@ class Evidence(SQLModel, table=True):
     size: int
     uploaded_by: str = Field(max_length=64)
     uploaded_at: datetime | None = _when()
+
+
+class IdempotentRequest(SQLModel, table=True):
+    """An API write that reached a workflow, kept so that its retry changes nothing."""
+
+    key: str = Field(primary_key=True, max_length=64)  # SHA-256 of person, route and key
+    person_id: str = Field(max_length=64)
+    request_digest: str = Field(max_length=64)  # the same key with another body is refused
+    update_id: str = Field(max_length=120)  # what the workflow update is run under
+    status: int | None = None  # the answer's status, once there is one
+    body: str | None = None  # the answer's JSON
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))

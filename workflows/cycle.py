@@ -1,30 +1,53 @@
-"""PortfolioCycleWorkflow: one portfolio's year, planning → executing → evaluating → improving."""
+"""PortfolioCycleWorkflow: one portfolio's year, planning → executing → evaluating → improving
+→ closed (until its last task has ended)."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import date, datetime, timedelta
+import contextlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import WorkingCalendar
-    from domain.documents import as_data, validate_data
+    from domain.documents import as_data
+    from domain.execution import (
+        LAUNCH_AHEAD,
+        ExecutedPlan,
+        amendment_problems,
+        close_time,
+        evaluation_opens,
+        evaluation_time,
+        every_task,
+        first_need,
+        is_cancelled,
+        notices_from,
+        with_changes,
+    )
     from domain.model import PlanFile, Role, YearPlan
     from domain.next_year import Review, next_year_draft
     from domain.planning import approval_deadline, planning_notices
     from domain.scorecard import compute_scorecard, portfolio_indicators
-    from domain.tasks import Task, plan_tasks
-    from domain.timeline import task_timeline
-    from workflows.task import STORE_RETRY, TaskWorkflow, refuse
+    from domain.tasks import Task
+    from domain.timeline import Notice, task_timeline
+    from workflows.common import (
+        CYCLE_PHASE,
+        STORE_RETRY,
+        already_started,
+        refuse,
+        search_attributes,
+    )
+    from workflows.cycle_checks import check_approve, check_review, check_revise, check_submit
+    from workflows.legacy_cycle import LegacyCycle
     from workflows.types import (
+        FINAL_STATUSES,
         ActivityName,
         Amendment,
         ApprovalRequest,
-        CancelRequest,
         CycleInput,
         CycleRow,
         CycleView,
@@ -33,43 +56,35 @@ with workflow.unsafe.imports_passed_through():
         Phase,
         PlanNotice,
         PlanRevision,
-        ReassignRequest,
         Refusal,
         ReviewRequest,
         SendReport,
         SubmitRequest,
+        TaskChange,
+        TaskChangeOutcome,
+        TaskEnded,
         TaskInput,
         TaskRow,
+        TaskState,
+        TaskStatus,
         cycle_workflow_id,
-        task_workflow_id,
     )
 
-PORTFOLIO = SearchAttributeKey.for_keyword("Portfolio")
-CYCLE_YEAR = SearchAttributeKey.for_int("CycleYear")
-CYCLE_PHASE = SearchAttributeKey.for_keyword("CyclePhase")
-
+# Executions started since the engine of 2026-12 carry this marker; older ones run as they ran.
+ENGINE_2026_12 = "engine-2026-12"
 VALUES_WAIT = timedelta(days=14)
-MINIMUM_EXECUTION = timedelta(days=28)
 REVIEW_REMINDER_EVERY = timedelta(days=7)
-TASK_CLOSE_AFTER = timedelta(days=60)
 NOTICE_TIMEOUT = timedelta(minutes=2)
+# Tasks still running after the cycle closed are looked up this often, in case a report of
+# theirs never came (a task started before 2026-12 reports nothing when it ends).
+LOOK_FOR_ENDED_EVERY = timedelta(days=1)
+LAUNCH_BATCH = 100  # task workflows started per activity
+PROJECT_BATCH = 500  # task rows written per activity
+AMENDABLE = (Phase.executing, Phase.evaluating, Phase.closed)
 
 
-def search_attributes(portfolio: str, year: int, phase: Phase) -> TypedSearchAttributes:
-    return TypedSearchAttributes(
-        [
-            SearchAttributePair(PORTFOLIO, portfolio),
-            SearchAttributePair(CYCLE_YEAR, year),
-            SearchAttributePair(CYCLE_PHASE, phase.value),
-        ]
-    )
-
-
-def evaluation_start(document: PlanFile, plan: YearPlan, calendar: WorkingCalendar) -> datetime:
-    """When the year-end evaluation opens: `evaluate_on`, by default 1 November (working day),
-    leaving time to plan next year."""
-    day = date.fromisoformat(plan.evaluate_on[:10]) if plan.evaluate_on else date(plan.year, 11, 1)
-    return calendar.local(calendar.next_working_day(day), document.policy_for_defaults().send_time)
+def _batches(rows: list, size: int) -> list[list]:
+    return [rows[index : index + size] for index in range(0, len(rows), size)]
 
 
 @workflow.defn
@@ -78,17 +93,30 @@ class PortfolioCycleWorkflow:
 
     @workflow.init
     def __init__(self, input: CycleInput) -> None:
+        self.legacy = None if workflow.patched(ENGINE_2026_12) else LegacyCycle(input)
         self.input = input
         self.document = input.document
         self.state = input.state
         self.phase = input.phase
         self.calendar = WorkingCalendar.of(input.document.organisation, input.holidays)
-        self.amendments: list[Amendment] = []
         self.woken = False
+        self.amendments: list[tuple[str, Amendment]] = []  # accepted, not applied yet
+        self.applied: set[str] = set()  # ids of the amendments this run applied
+        self.start_requests: set[str] = set()  # tasks someone needs running now
+        self.launched_until: datetime | None = None
+        self.next_launch: datetime | None = None
 
     @property
     def plan(self) -> YearPlan:
         return self.document.plans[0]
+
+    @property
+    def executed(self) -> ExecutedPlan:
+        if self.state.executed is None:  # a cycle whose executing began before 2026-12
+            self.state.executed = ExecutedPlan(
+                document=self.document, cancelled_items=list(self.state.cancelled_items)
+            )
+        return self.state.executed
 
     @property
     def cycle_id(self) -> str:
@@ -96,25 +124,30 @@ class PortfolioCycleWorkflow:
 
     @workflow.run
     async def run(self, input: CycleInput) -> str:
+        if self.legacy is not None:
+            return await self.legacy.run(input)
         await self._enter(self.phase)
         if self.phase == Phase.planning:
             await self._planning()
-            return self._next(Phase.executing)
+            self._next(Phase.executing)
         if self.phase == Phase.executing:
             await self._executing()
-            return self._next(Phase.evaluating)
+            self._next(Phase.evaluating)
         if self.phase == Phase.evaluating:
             await self._evaluating()
-            return self._next(Phase.improving)
+            self._next(Phase.improving)
         if self.phase == Phase.improving:
             await self._improving()
-            await self._enter(Phase.closed)
-        return self.phase.value
+            self._next(Phase.closed)
+        await self._closing()
+        return Phase.closed.value
 
-    def _next(self, phase: Phase) -> str:
+    def _next(self, phase: Phase) -> None:
+        """Continue as new in `phase` (handlers have all finished: see `_settle`)."""
+        document = self.executed.document if self.state.executed else self.document
         workflow.continue_as_new(
             self.input.model_copy(
-                update={"phase": phase, "state": self.state, "document": self.document}
+                update={"phase": phase, "state": self.state, "document": document}
             )
         )
 
@@ -122,7 +155,7 @@ class PortfolioCycleWorkflow:
         self.phase = phase
         if self.input.search_attributes:
             workflow.upsert_search_attributes([CYCLE_PHASE.value_set(phase.value)])
-        await workflow.execute_activity(
+        await self._activity(
             ActivityName.project_cycle,
             CycleRow(
                 portfolio=self.input.portfolio,
@@ -132,23 +165,19 @@ class PortfolioCycleWorkflow:
                 submitted_at=self.state.submitted_at,
                 approved_at=self.state.approved_at,
                 approved_by=self.state.approved_by,
-                evaluate_on=evaluation_start(self.document, self.plan, self.calendar),
+                evaluate_on=evaluation_opens(self.document, self.plan, self.calendar),
             ),
-            start_to_close_timeout=timedelta(minutes=1),
-            retry_policy=STORE_RETRY,
         )
 
-    async def _sleep_until(self, moment: datetime) -> bool:
-        """Sleep until `moment` or until something wakes the cycle; True when woken."""
-        delay = moment - workflow.now()
-        if delay <= timedelta(0):
-            return False
-        self.woken = False
-        try:
-            await workflow.wait_condition(lambda: self.woken, timeout=delay)
-        except TimeoutError:
-            return False
-        return True
+    async def _activity(self, name: str, *args: object, result_type: Any = None) -> Any:
+        """A store activity, retried until it succeeds (a store that is down only delays)."""
+        return await workflow.execute_activity(
+            name,
+            args=list(args),
+            result_type=result_type,
+            start_to_close_timeout=timedelta(minutes=2),
+            retry_policy=STORE_RETRY,
+        )
 
     async def _plan_notice(
         self, key: str, message: str, to: tuple[str, ...], at: datetime, **facts: object
@@ -171,6 +200,115 @@ class PortfolioCycleWorkflow:
             retry_policy=STORE_RETRY,
         )
 
+    # --- waiting while the year's tasks go on ----------------------------------------------
+
+    async def _wait(self, until: datetime | None, done: Callable[[], bool] = lambda: False) -> None:
+        """Keep the tasks going until `until` or `done()`: amendments applied, task workflows
+        started as their first notice nears, continue-as-new when the history grows."""
+        while True:
+            await self._tend()
+            if done():
+                return
+            now = workflow.now()
+            if until is not None and now >= until:
+                return
+            if workflow.info().is_continue_as_new_suggested():
+                await self._settle()
+                self._next(self.phase)
+            moments = [m for m in (until, self.next_launch) if m is not None and m > now]
+            self.woken = False
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self.woken or done(),
+                    timeout=min(moments) - now if moments else None,
+                )
+
+    async def _settle(self) -> None:
+        """Apply what handlers wait for until none is left running (before a continue-as-new)."""
+        while True:
+            await self._tend()
+            if workflow.all_handlers_finished():
+                return
+            self.woken = False
+            await workflow.wait_condition(lambda: self.woken or workflow.all_handlers_finished())
+
+    async def _tend(self) -> None:
+        if self.state.execution_start is None:
+            return  # planning: nothing reaches buyers before approval
+        if not self.state.projected:
+            await self._project(every_task(self.executed, self.calendar))
+            self.state.projected = True
+        while self.amendments:
+            update_id, amendment = self.amendments[0]
+            await self._apply(update_id, amendment)
+            self.amendments.pop(0)
+            self.applied.add(update_id)
+        await self._launch_due()
+
+    def _task_input(self, task: Task, schedule: list[Notice]) -> TaskInput:
+        document = self.executed.document
+        assert self.state.execution_start is not None
+        return TaskInput(
+            task=task,
+            organisation=document.organisation,
+            holidays=self.input.holidays,
+            officers=document.officers,
+            assignable=tuple(p.id for p in document.people if p.role in (Role.buyer, Role.officer)),
+            execution_start=notices_from(self.executed, task, self.state.execution_start),
+            closes_at=close_time(task, schedule),
+            state=TaskState(task=task, schedule=schedule, closes_at=close_time(task, schedule)),
+        )
+
+    def _schedule(self, task: Task) -> list[Notice]:
+        assert self.state.execution_start is not None
+        start = notices_from(self.executed, task, self.state.execution_start)
+        return task_timeline(task, self.calendar, self.executed.document.officers, start)
+
+    def _row(self, task: Task) -> TaskRow:
+        schedule = self._schedule(task)
+        cancelled = is_cancelled(self.executed, task)
+        return TaskRow(
+            task=task,
+            cycle_id=self.cycle_id,
+            status=TaskStatus.cancelled if cancelled else TaskStatus.open,
+            closes_at=None if cancelled else close_time(task, schedule),
+            schedule=[] if cancelled else schedule,
+        )
+
+    async def _project(self, tasks: list[Task]) -> None:
+        """Write the rows of tasks whose workflow has not started (a started one writes its own)."""
+        started = set(self.state.started)
+        rows = [self._row(task) for task in tasks if task.id not in started]
+        for batch in _batches(rows, PROJECT_BATCH):
+            await self._activity(ActivityName.project_planned_tasks, batch)
+
+    async def _launch_due(self) -> None:
+        """Start the workflow of every task whose first notice is near, or that is asked for."""
+        now = workflow.now()
+        horizon = now + LAUNCH_AHEAD
+        started = set(self.state.started)
+        launching: list[TaskInput] = []
+        later: list[datetime] = []
+        for task in every_task(self.executed, self.calendar):
+            if task.id in started or is_cancelled(self.executed, task):
+                continue
+            schedule = self._schedule(task)
+            need = first_need(task, schedule)
+            if need <= horizon or task.id in self.start_requests:
+                launching.append(self._task_input(task, schedule))
+            else:
+                later.append(need - LAUNCH_AHEAD)
+        for batch in _batches(launching, LAUNCH_BATCH):
+            # It writes each row (the schedule pinned now) before starting the workflow; what
+            # it returns is recorded, so the cycle's list never depends on a replay's rules.
+            started_now = await self._activity(
+                ActivityName.start_tasks, batch, result_type=list[str]
+            )
+            self.state.started += [task for task in started_now if task not in started]
+        self.start_requests -= {item.task.id for item in launching}
+        self.launched_until = horizon
+        self.next_launch = min(later) if later else None
+
     # --- planning --------------------------------------------------------------------------
 
     async def _planning(self) -> None:
@@ -189,19 +327,24 @@ class PortfolioCycleWorkflow:
                 self.calendar,
             )
             pending = [n for n in notices if n.key not in self.state.handled]
+            self.woken = False
             if not pending:
                 await workflow.wait_condition(lambda: self.woken)
-                self.woken = False
                 continue
             notice = pending[0]
-            if await self._sleep_until(notice.at):
-                continue
+            if notice.at > workflow.now():
+                try:
+                    await workflow.wait_condition(
+                        lambda: self.woken, timeout=notice.at - workflow.now()
+                    )
+                    continue
+                except TimeoutError:
+                    pass
             deadline = approval_deadline(self.document, self.plan, self.calendar)
             await self._plan_notice(
                 notice.key, notice.type.value, notice.to, notice.at, deadline=deadline.isoformat()
             )
             self.state.handled.append(notice.key)
-        # Handlers only record the decision; the cycle acts on it here.
         await self._plan_notice(
             "approved",
             "plan_approved",
@@ -213,6 +356,8 @@ class PortfolioCycleWorkflow:
 
     @workflow.update
     def submit(self, request: SubmitRequest) -> CycleView:
+        if self.legacy is not None:
+            return self.legacy.submit(request)
         self.state.submitted_at = workflow.now()
         self.state.submitted_by = request.by
         self.woken = True
@@ -220,13 +365,13 @@ class PortfolioCycleWorkflow:
 
     @submit.validator
     def _validate_submit(self, request: SubmitRequest) -> None:
-        if self.phase != Phase.planning or self.state.submitted_at is not None:
-            raise refuse(Refusal.conflict, "the plan is not a draft waiting for submission")
-        if request.by not in self.document.officers:
-            raise refuse(Refusal.forbidden, "only the Quality & SD officer submits the plan")
+        current = self.legacy or self
+        check_submit(current.phase, current.state, current.document, request)
 
     @workflow.update
     def revise(self, revision: PlanRevision) -> CycleView:
+        if self.legacy is not None:
+            return self.legacy.revise(revision)
         self.document = revision.document
         self.input = self.input.model_copy(update={"plan_version": revision.version})
         self.state.submitted_at = None  # the direction approves what it was shown
@@ -236,26 +381,13 @@ class PortfolioCycleWorkflow:
 
     @revise.validator
     def _validate_revise(self, revision: PlanRevision) -> None:
-        if self.phase != Phase.planning or self.state.approved_at is not None:
-            raise refuse(Refusal.conflict, "only a plan waiting for approval can be replaced")
-        plans = revision.document.plans
-        if len(plans) != 1 or (plans[0].portfolio, plans[0].year) != (
-            self.input.portfolio,
-            self.input.year,
-        ):
-            raise refuse(
-                Refusal.invalid, f"the revision is not this portfolio's plan for {self.input.year}"
-            )
-        _, errors = validate_data(as_data(revision.document))
-        if errors:
-            raise refuse(
-                Refusal.invalid,
-                "the plan is not valid: "
-                + "; ".join(f"{e.path}: {e.message('en')}" for e in errors[:5]),
-            )
+        current = self.legacy or self
+        check_revise(current.phase, current.state, self.input.portfolio, self.input.year, revision)
 
     @workflow.update
     def approve(self, request: ApprovalRequest) -> CycleView:
+        if self.legacy is not None:
+            return self.legacy.approve(request)
         self.state.approved_at = workflow.now()
         self.state.approved_by = request.by
         self.woken = True
@@ -263,22 +395,8 @@ class PortfolioCycleWorkflow:
 
     @approve.validator
     def _validate_approve(self, request: ApprovalRequest) -> None:
-        if self.phase != Phase.planning or self.state.approved_at is not None:
-            raise refuse(Refusal.conflict, "the plan is not waiting for approval")
-        person = self.document.people_by_id.get(request.by)
-        if person is None or person.role != Role.direction:
-            raise refuse(Refusal.forbidden, "only the direction approves a plan")
-        if self.state.submitted_at is None:
-            raise refuse(Refusal.conflict, "the officer has not submitted the plan yet")
-        _, errors = validate_data(as_data(self.document))
-        if errors:
-            raise refuse(
-                Refusal.invalid,
-                "the plan is not valid: "
-                + "; ".join(f"{e.path}: {e.message('en')}" for e in errors[:5]),
-            )
-        if not plan_tasks(self.document, self.plan, self.calendar):
-            raise refuse(Refusal.invalid, "the plan has no occurrence to run")
+        current = self.legacy or self
+        check_approve(current.phase, current.state, current.document, self.calendar, request)
 
     def _portfolio_people(self) -> tuple[str, ...]:
         for portfolio in self.document.portfolios:
@@ -288,190 +406,183 @@ class PortfolioCycleWorkflow:
 
     # --- executing -------------------------------------------------------------------------
 
-    def _tasks(self) -> list[Task]:
-        cancelled = set(self.state.cancelled_items)
-        return [
-            task
-            for task in plan_tasks(self.document, self.plan, self.calendar)
-            if task.item not in cancelled
-        ]
-
     async def _executing(self) -> None:
         if self.state.execution_start is None:
             approved = self.state.approved_at or workflow.now()
             self.state.execution_start = approved.replace(microsecond=0)
-        # A plan approved late still gets a few weeks of execution before its evaluation.
-        evaluate_at = max(
-            evaluation_start(self.document, self.plan, self.calendar),
-            self.state.execution_start + MINIMUM_EXECUTION,
+        evaluate_at = evaluation_time(
+            self.executed.document, self.executed.plan, self.calendar, self.state.execution_start
         )
-        while True:
-            await self._start_tasks()
-            while self.amendments:
-                await self._apply(self.amendments.pop(0))
-            if workflow.now() >= evaluate_at:
-                break
-            if workflow.info().is_continue_as_new_suggested():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(
-                    self.input.model_copy(
-                        update={
-                            "phase": Phase.executing,
-                            "state": self.state,
-                            "document": self.document,
-                        }
-                    )
-                )
-            await self._sleep_until(evaluate_at)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-
-    async def _start_tasks(self) -> None:
-        """Start every task workflow not started yet, all at once; starting twice is a no-op."""
-        started = set(self.state.started)
-        waiting = [task for task in self._tasks() if task.id not in started]
-        if not waiting:
-            return
-        await workflow.execute_activity(
-            ActivityName.project_tasks,
-            [TaskRow(task=task, cycle_id=self.cycle_id) for task in waiting],
-            start_to_close_timeout=timedelta(minutes=2),
-            retry_policy=STORE_RETRY,
-        )
-        assignable = tuple(
-            p.id for p in self.document.people if p.role in (Role.buyer, Role.officer)
-        )
-        calendar = self.calendar
-        assert self.state.execution_start is not None
-        # The first batch starts when execution did; items added later start now.
-        start = (
-            self.state.execution_start
-            if not self.state.started
-            else workflow.now().replace(microsecond=0)
-        )
-        launches = []
-        for task in waiting:
-            timeline = task_timeline(task, calendar, self.document.officers, start)
-            last = max([task.due, *(notice.at for notice in timeline)])
-            launches.append(
-                workflow.start_child_workflow(
-                    TaskWorkflow.run,
-                    TaskInput(
-                        task=task,
-                        organisation=self.document.organisation,
-                        holidays=self.input.holidays,
-                        officers=self.document.officers,
-                        assignable=assignable,
-                        execution_start=start,
-                        closes_at=last + TASK_CLOSE_AFTER,
-                        sends_locally=True,
-                    ),
-                    id=task_workflow_id(task.id),
-                    parent_close_policy=ParentClosePolicy.ABANDON,
-                )
-            )
-        results = await asyncio.gather(*launches, return_exceptions=True)
-        for task, result in zip(waiting, results, strict=True):
-            if isinstance(result, BaseException) and not _already_started(result):
-                raise result
-            self.state.started.append(task.id)
+        await self._wait(evaluate_at)
+        await self._settle()
 
     @workflow.update
     async def amend(self, amendment: Amendment) -> CycleView:
-        self.amendments.append(amendment)
+        if self.legacy is not None:
+            return await self.legacy.amend(amendment)
+        info = workflow.current_update_info()
+        update_id = info.id if info else str(workflow.uuid4())
+        self.amendments.append((update_id, amendment))
         self.woken = True
-        await workflow.wait_condition(lambda: all(a is not amendment for a in self.amendments))
+        await workflow.wait_condition(lambda: update_id in self.applied)
         return self.view()
 
     @amend.validator
     def _validate_amend(self, amendment: Amendment) -> None:
-        if self.phase != Phase.executing:
-            raise refuse(Refusal.conflict, "only a plan being executed can be amended")
-        if amendment.by not in self.document.officers:
-            raise refuse(Refusal.forbidden, "only the Quality & SD officer amends a plan")
-        items = {item.id for item in self.plan.items}
-        unknown = [
-            i for i in [*amendment.cancel_items, *amendment.reassign_items] if i not in items
-        ]
-        if unknown:
-            raise refuse(Refusal.invalid, "unknown items: " + ", ".join(unknown))
-        _, errors = validate_data(as_data(self._amended(amendment)))
-        if errors:
+        if self.legacy is not None:
+            self.legacy.validate_amend(amendment)
+            return
+        if self.phase not in AMENDABLE or self.state.execution_start is None:
             raise refuse(
-                Refusal.invalid, "; ".join(f"{e.path}: {e.message('en')}" for e in errors[:10])
+                Refusal.conflict, "not_executing", "only a plan being executed can be amended"
+            )
+        if amendment.by not in self.executed.document.officers:
+            raise refuse(
+                Refusal.forbidden, "officer_amends", "only the Quality & SD officer amends a plan"
+            )
+        now = workflow.now()
+        planned = self.executed  # with the amendments accepted before, not yet applied
+        for _, accepted in self.amendments:
+            planned = with_changes(planned, accepted, now)
+        problems = amendment_problems(
+            planned, amendment, self.calendar, now, ended=set(self.state.ended)
+        )
+        if problems:
+            first = problems[0]
+            raise refuse(
+                Refusal.invalid,
+                first.code,
+                "; ".join(problem.message for problem in problems),
+                **first.params,
             )
 
-    def _amended(self, amendment: Amendment) -> PlanFile:
-        items = []
-        for item in self.plan.items:
-            if item.id in amendment.reassign_items:
-                item = item.model_copy(update={"assignees": amendment.reassign_items[item.id]})
-            items.append(item)
-        items += amendment.add
-        plan = self.plan.model_copy(update={"items": items})
-        return self.document.model_copy(update={"plans": [plan]})
-
-    async def _apply(self, amendment: Amendment) -> None:
-        self.document = self._amended(amendment)
-        self.state.cancelled_items += [
-            i for i in amendment.cancel_items if i not in self.state.cancelled_items
-        ]
-        for task_id in list(self.state.started):
-            item = task_id.split("/")[2]
-            handle = workflow.get_external_workflow_handle(task_workflow_id(task_id))
-            if item in amendment.cancel_items:
-                await handle.signal(
-                    TaskWorkflow.cycle_cancel,
-                    CancelRequest(by=amendment.by, reason=amendment.reason),
+    async def _apply(self, update_id: str, amendment: Amendment) -> None:
+        """Change the plan, then the started tasks still open (one update each, run once)."""
+        previous = self.executed
+        before = {task.id: task for task in every_task(previous, self.calendar)}
+        self.state.executed = with_changes(previous, amendment, workflow.now())
+        after = every_task(self.executed, self.calendar)
+        ended, started = self.state.ended, set(self.state.started)
+        changes: list[TaskChange] = []
+        touched: list[Task] = []
+        for task in after:
+            old = before.get(task.id)
+            cancelled = is_cancelled(self.executed, task)
+            if old is not None and old == task and cancelled == is_cancelled(previous, old):
+                continue
+            if task.id not in started:
+                touched.append(task)  # its row changes; its workflow starts from the new plan
+                continue
+            if task.id in ended:
+                continue  # a done task stays done
+            change = TaskChange(
+                task_id=task.id,
+                update_id=f"{update_id}|{task.id}",
+                by=amendment.by,
+                reason=amendment.reason,
+            )
+            if cancelled:
+                changes.append(change.model_copy(update={"cancel": True}))
+                continue
+            if old is not None and old.assignees != task.assignees:
+                changes.append(
+                    change.model_copy(
+                        update={
+                            "assignees": list(task.assignees),
+                            "update_id": change.update_id + "|to",
+                        }
+                    )
                 )
-            elif item in amendment.reassign_items:
-                await handle.signal(
-                    TaskWorkflow.cycle_reassign,
-                    ReassignRequest(
-                        by=amendment.by,
-                        assignees=amendment.reassign_items[item],
-                        reason=amendment.reason,
-                    ),
+            if old is not None and old.due != task.due:
+                changes.append(
+                    change.model_copy(
+                        update={"due": task.due, "update_id": change.update_id + "|at"}
+                    )
                 )
-        await workflow.execute_activity(
+        await self._project(touched)
+        for batch in _batches(changes, LAUNCH_BATCH):
+            outcomes = await self._activity(
+                ActivityName.change_tasks, batch, result_type=list[TaskChangeOutcome]
+            )
+            for outcome in outcomes:
+                if not outcome.applied:
+                    workflow.logger.info("amendment skips %s: %s", outcome.task_id, outcome.reason)
+        await self._activity(
             ActivityName.save_draft,
             DraftRecord(
                 portfolio=self.input.portfolio,
                 year=self.input.year,
-                document=as_data(self.document),
+                document=as_data(self.executed.document),
                 created_by=amendment.by,
             ),
-            start_to_close_timeout=timedelta(minutes=1),
-            retry_policy=STORE_RETRY,
+            result_type=int,
         )
-        await self._start_tasks()
+
+    @workflow.update
+    async def start_task(self, task_id: str) -> bool:
+        """Start a task's workflow now (someone acts on it before its first notice)."""
+        if task_id not in self.state.started:
+            self.start_requests.add(task_id)
+            self.woken = True
+            await workflow.wait_condition(lambda: task_id in self.state.started)
+        return task_id not in self.state.ended
+
+    @start_task.validator
+    def _validate_start_task(self, task_id: str) -> None:
+        if self.legacy is not None or self.state.execution_start is None:
+            raise refuse(Refusal.conflict, "not_executing", "the plan is not being executed yet")
+        if task_id in self.state.started:
+            return
+        task = next((t for t in every_task(self.executed, self.calendar) if t.id == task_id), None)
+        if task is None:
+            raise refuse(
+                Refusal.invalid, "unknown_tasks", f"unknown occurrences: {task_id}", tasks=task_id
+            )
+        if is_cancelled(self.executed, task):
+            raise refuse(
+                Refusal.conflict, "task_closed", "task is already cancelled", status="cancelled"
+            )
+
+    @workflow.signal
+    def task_ended(self, report: TaskEnded) -> None:
+        if report.status in FINAL_STATUSES:
+            self.state.ended[report.task] = report.status
+            self.woken = True
 
     # --- evaluating ------------------------------------------------------------------------
 
     async def _facts(self) -> EvaluationFacts:
-        return await workflow.execute_activity(
-            ActivityName.evaluation_facts,
-            self.cycle_id,
-            result_type=EvaluationFacts,
-            start_to_close_timeout=timedelta(minutes=1),
-            retry_policy=STORE_RETRY,
+        facts = await self._activity(
+            ActivityName.evaluation_facts, self.cycle_id, result_type=EvaluationFacts
         )
+        assert isinstance(facts, EvaluationFacts)
+        return facts
+
+    def _missing_values(self, facts: EvaluationFacts) -> list[str]:
+        have = {point.indicator for point in facts.values}
+        indicators = portfolio_indicators(self.executed.document, self.input.portfolio)
+        return [indicator.name for indicator in indicators if indicator.id not in have]
 
     async def _evaluating(self) -> None:
-        indicators = portfolio_indicators(self.document, self.input.portfolio)
-        facts = await self._facts()
-        if self.state.values_requested_at is None:
-            self.state.values_requested_at = workflow.now()
-            have = {point.indicator for point in facts.values}
-            missing = [i.name for i in indicators if i.id not in have]
-            if missing:
-                await self._plan_notice(
-                    "values", "values_request", self._owner(), workflow.now(), indicators=missing
-                )
-                await self._sleep_until(self.state.values_requested_at + VALUES_WAIT)
-                facts = await self._facts()
+        document = self.executed.document
         if self.state.scorecard is None:
+            facts = await self._facts()
+            missing = self._missing_values(facts)
+            if self.state.values_requested_at is None:
+                self.state.values_requested_at = workflow.now()
+                if missing:
+                    await self._plan_notice(
+                        "values",
+                        "values_request",
+                        self._owner(),
+                        workflow.now(),
+                        indicators=missing,
+                    )
+            if missing:
+                await self._wait(self.state.values_requested_at + VALUES_WAIT)
+                facts = await self._facts()
             self.state.scorecard = compute_scorecard(
-                self.document,
+                document,
                 self.input.portfolio,
                 self.input.year,
                 facts.values,
@@ -479,32 +590,31 @@ class PortfolioCycleWorkflow:
                 workflow.now(),
                 earlier=facts.earlier,
             )
-            await workflow.execute_activity(
-                ActivityName.save_scorecard,
-                self.state.scorecard,
-                start_to_close_timeout=timedelta(minutes=1),
-                retry_policy=STORE_RETRY,
-            )
+            await self._activity(ActivityName.save_scorecard, self.state.scorecard)
             await self._plan_notice(
                 "evaluation",
                 "evaluation_ready",
-                (*self.document.officers, *self.document.directors),
+                (*document.officers, *document.directors),
                 workflow.now(),
             )
-        reminder = 0
         while self.state.review is None:
-            await self._plan_notice(
-                f"review|{reminder}", "review_request", self.document.officers, workflow.now()
+            due = self.state.review_reminded_at
+            if due is None or workflow.now() >= due + REVIEW_REMINDER_EVERY:
+                await self._plan_notice(
+                    f"review|{self.state.review_reminders}",
+                    "review_request",
+                    document.officers,
+                    workflow.now(),
+                )
+                self.state.review_reminders += 1
+                self.state.review_reminded_at = workflow.now()
+            reminded = self.state.review_reminded_at
+            assert reminded is not None
+            await self._wait(
+                reminded + REVIEW_REMINDER_EVERY, lambda: self.state.review is not None
             )
-            reminder += 1
-            await self._sleep_until(workflow.now() + REVIEW_REMINDER_EVERY)
-        await workflow.execute_activity(
-            ActivityName.save_review,
-            args=[self.cycle_id, self.state.review],
-            start_to_close_timeout=timedelta(minutes=1),
-            retry_policy=STORE_RETRY,
-        )
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._activity(ActivityName.save_review, self.cycle_id, self.state.review)
+        await self._settle()
 
     def _owner(self) -> tuple[str, ...]:
         people = self._portfolio_people()
@@ -512,6 +622,8 @@ class PortfolioCycleWorkflow:
 
     @workflow.update
     def record_review(self, request: ReviewRequest) -> CycleView:
+        if self.legacy is not None:
+            return self.legacy.record_review(request)
         self.state.review = Review(
             lessons=request.lessons,
             decisions=request.decisions,
@@ -523,51 +635,49 @@ class PortfolioCycleWorkflow:
 
     @record_review.validator
     def _validate_review(self, request: ReviewRequest) -> None:
-        if self.phase != Phase.evaluating or self.state.scorecard is None:
-            raise refuse(Refusal.conflict, "the year-end review opens with the evaluation")
-        if self.state.review is not None:
-            raise refuse(Refusal.conflict, "the review is already recorded")
-        if request.by not in self.document.officers:
-            raise refuse(Refusal.forbidden, "only the Quality & SD officer records the review")
-        if not request.lessons.strip():
-            raise refuse(Refusal.invalid, "the review needs its lessons learned")
+        current = self.legacy or self
+        check_review(current.phase, current.state, current.document, request)
 
     # --- improving -------------------------------------------------------------------------
 
     async def _improving(self) -> None:
         facts = await self._facts()
         draft = next_year_draft(
-            self.document, self.plan, facts.outcomes, self.state.scorecard, self.state.review
+            self.executed.document,
+            self.executed.plan,
+            facts.outcomes,
+            self.state.scorecard,
+            self.state.review,
         )
         record = DraftRecord(
             portfolio=self.input.portfolio, year=self.input.year + 1, document=as_data(draft)
         )
-        version = await workflow.execute_activity(
-            ActivityName.save_draft,
-            record,
-            result_type=int,
-            start_to_close_timeout=timedelta(minutes=1),
-            retry_policy=STORE_RETRY,
-        )
+        version = await self._activity(ActivityName.save_draft, record, result_type=int)
+        assert isinstance(version, int)
         self.state.next_plan_version = version
         carried = sum(1 for item in draft.plans[0].items if item.carried_over_from)
         await self._plan_notice(
             "draft",
             "draft_ready",
-            self.document.officers,
+            self.executed.document.officers,
             workflow.now(),
             year=self.input.year + 1,
             items=len(draft.plans[0].items),
             carried_over=carried,
         )
         # Next year is its own cycle (its own id): an officer may already have imported it.
-        holidays = await workflow.execute_activity(
+        holidays = await self._activity(
             ActivityName.holiday_table,
-            args=[draft.organisation, self.input.year, self.input.year + 2],
+            draft.organisation,
+            self.input.year,
+            self.input.year + 2,
             result_type=dict[str, str],
-            start_to_close_timeout=timedelta(minutes=1),
-            retry_policy=STORE_RETRY,
         )
+        assert isinstance(holidays, dict)
+        await self._start_next_year(draft, version, holidays)
+        await self._settle()
+
+    async def _start_next_year(self, draft: PlanFile, version: int, holidays: dict) -> None:
         next_input = CycleInput(
             portfolio=self.input.portfolio,
             year=self.input.year + 1,
@@ -589,13 +699,46 @@ class PortfolioCycleWorkflow:
                 else None,
             )
         except Exception as error:  # noqa: BLE001
-            if not _already_started(error):
+            if not already_started(error):
                 raise
+
+    # --- closed: until the year's last task has ended --------------------------------------
+
+    def _unfinished(self) -> list[str]:
+        started = set(self.state.started)
+        waiting = [
+            task.id
+            for task in every_task(self.executed, self.calendar)
+            if task.id not in started and not is_cancelled(self.executed, task)
+        ]
+        return waiting + [task for task in self.state.started if task not in self.state.ended]
+
+    async def _closing(self) -> None:
+        if self.state.execution_start is None:
+            return
+        while self._unfinished():
+            await self._wait(workflow.now() + LOOK_FOR_ENDED_EVERY, lambda: not self._unfinished())
+            running = [task for task in self.state.started if task not in self.state.ended]
+            if not running:
+                continue
+            try:
+                ended = await self._activity(
+                    ActivityName.ended_tasks, running, result_type=dict[str, TaskStatus]
+                )
+            except ActivityError:  # pragma: no cover - retried until it succeeds
+                continue
+            for task, status in ended.items():
+                self.state.ended.setdefault(task, status)
+        await self._settle()
 
     # --- queries ---------------------------------------------------------------------------
 
     @workflow.query
     def view(self) -> CycleView:
+        if self.legacy is not None:
+            return self.legacy.view()
+        executed = self.state.executed or ExecutedPlan(document=self.document)
+        planned = [t for t in every_task(executed, self.calendar) if not is_cancelled(executed, t)]
         return CycleView(
             portfolio=self.input.portfolio,
             year=self.input.year,
@@ -605,14 +748,8 @@ class PortfolioCycleWorkflow:
             approved_at=self.state.approved_at,
             approved_by=self.state.approved_by,
             tasks_started=len(self.state.started),
-            tasks_planned=len(self._tasks()),
+            tasks_planned=len(planned),
             review_recorded=self.state.review is not None,
+            tasks_ended=len(self.state.ended),
+            launched_until=self.launched_until,
         )
-
-
-def _already_started(error: BaseException) -> bool:
-    from temporalio.exceptions import WorkflowAlreadyStartedError
-
-    return isinstance(error, WorkflowAlreadyStartedError) or (
-        isinstance(error, ApplicationError) and "already started" in str(error).lower()
-    )

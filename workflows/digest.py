@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.task import STORE_RETRY
+    from workflows.common import STORE_RETRY
     from workflows.types import ActivityName, SendReport
 
 

@@ -1,28 +1,36 @@
-"""TaskWorkflow: one plan occurrence, sending exactly the timeline domain/ computes for it."""
+"""TaskWorkflow: one plan occurrence, sending the notices pinned when it started, until it
+ends done, cancelled or missed."""
 
 from __future__ import annotations
 
+import contextlib
+import math
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import WorkingCalendar
+    from domain.execution import due_problem
     from domain.scorecard import TaskOutcome
     from domain.tasks import Task
-    from domain.timeline import Notice, NoticeType, task_timeline
+    from domain.timeline import Notice, NoticeType
+    from workflows.common import SEND_RETRY, STORE_RETRY, refuse
+    from workflows.legacy_task import LegacyTask
     from workflows.types import (
         ActivityName,
         CancelRequest,
         CompleteRequest,
+        PinnedSchedule,
         ReassignRequest,
         Refusal,
         RescheduleDecision,
         RescheduleProposal,
         RescheduleRequest,
+        ScheduleRequest,
         SendReport,
+        TaskEnded,
         TaskInput,
         TaskNotice,
         TaskRow,
@@ -31,36 +39,26 @@ with workflow.unsafe.imports_passed_through():
         TaskView,
         ValuesRecord,
         ValuesRequest,
+        cycle_workflow_id,
     )
 
-SEND_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=10),
-)
-# Histories recorded before this patch send through regular activities; they replay as such.
-# Task workflows started since `TaskInput.sends_locally` no longer ask.
-SEND_LOCALLY = "send-task-notice-locally"
-STORE_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
-)
-
-
-def refuse(kind: Refusal, message: str) -> ApplicationError:
-    return ApplicationError(message, type=kind.value, non_retryable=True)
+# Executions started since the engine of 2026-12 carry this marker: pinned notices, a final
+# state for every task, a report to the cycle. Executions without it run as they always did.
+ENGINE_2026_12 = "engine-2026-12"
+NOTICE_TIMEOUT = timedelta(minutes=2)
 
 
 @workflow.defn
 class TaskWorkflow:
-    """Sends a task's reminders on time until it is done, cancelled or closed."""
+    """Sends a task's reminders on time until it is done, cancelled or missed."""
 
     @workflow.init
     def __init__(self, input: TaskInput) -> None:
+        self.legacy = None if workflow.patched(ENGINE_2026_12) else LegacyTask(input)
         self.input = input
         self.state = input.state or TaskState(task=input.task)
         self.calendar = WorkingCalendar.of(input.organisation, input.holidays)
         self.changed = False
-        self.skip_before: datetime | None = None
 
     @property
     def task(self) -> Task:
@@ -68,32 +66,34 @@ class TaskWorkflow:
 
     @workflow.run
     async def run(self, input: TaskInput) -> TaskOutcome:
+        if self.legacy is not None:
+            return await self.legacy.run(input)
+        if self.state.schedule is None:  # a cycle passes it; anyone else, it is computed now
+            await self._pin(skip_before=None)
         while self.state.status == TaskStatus.open:
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(input.model_copy(update={"state": self.state}))
-            if self.skip_before is not None:
-                self._skip_past(self.skip_before)
-                self.skip_before = None
             pending = self._pending()
             now = workflow.now()
-            target = pending[0].at if pending else input.closes_at
+            closes_at = self.state.closes_at or input.closes_at
+            target = pending[0].at if pending else closes_at
             if target > now:
                 self.changed = False
-                try:
+                with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(
                         lambda: self.changed or self.state.status != TaskStatus.open,
                         timeout=target - now,
                     )
-                except TimeoutError:
-                    if not pending:
-                        break  # closed: nobody completed it
                 continue
-            if not pending:
-                break
-            await self._send_notice(pending[0])
-            self.state.handled.append(pending[0].key)
+            if pending:
+                await self._send_notice(pending[0])
+                self.state.handled.append(pending[0].key)
+                continue
+            self.state.status = TaskStatus.missed  # its close time passed unfinished
+            await self._project()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._report_end()
         return TaskOutcome(
             task=self.task.id,
             kind=self.task.kind.value,
@@ -102,22 +102,39 @@ class TaskWorkflow:
             done_at=self.state.done_at,
         )
 
-    # --- timeline --------------------------------------------------------------------------
+    # --- schedule --------------------------------------------------------------------------
 
-    def _timeline(self) -> list[Notice]:
-        return task_timeline(
-            self.task, self.calendar, self.input.officers, self.input.execution_start
+    async def _pin(self, skip_before: datetime | None) -> None:
+        """Compute the notices and the close time; after a change, what is past is skipped.
+
+        A local activity computes them, so its result is recorded: a replay on a release with
+        other reminder rules keeps what this task was told then.
+        """
+        pinned = await workflow.execute_local_activity(
+            ActivityName.task_schedule,
+            ScheduleRequest(
+                task=self.task,
+                organisation=self.input.organisation,
+                holidays=self.input.holidays,
+                officers=self.input.officers,
+                execution_start=self.input.execution_start,
+            ),
+            result_type=PinnedSchedule,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=STORE_RETRY,
         )
+        schedule = pinned.schedule
+        self.state.schedule = schedule
+        self.state.closes_at = pinned.closes_at
+        if skip_before is not None:
+            handled = set(self.state.handled)
+            self.state.handled += [
+                n.key for n in schedule if n.at < skip_before and n.key not in handled
+            ]
 
     def _pending(self) -> list[Notice]:
         handled = set(self.state.handled)
-        return [notice for notice in self._timeline() if notice.key not in handled]
-
-    def _skip_past(self, moment: datetime) -> None:
-        """After a change, notices whose new time has passed are not sent late in a burst."""
-        for notice in self._pending():
-            if notice.at < moment:
-                self.state.handled.append(notice.key)
+        return [notice for notice in self.state.schedule or [] if notice.key not in handled]
 
     async def _send_notice(self, notice: Notice) -> None:
         due_day = self.task.due.astimezone(self.calendar.zone).date()
@@ -137,23 +154,14 @@ class TaskWorkflow:
         )
 
     async def _send(self, notice: TaskNotice) -> SendReport:
-        if self.input.sends_locally or workflow.patched(SEND_LOCALLY):
-            # A local activity runs inside the workflow task that the timer wakes: one
-            # workflow task and no activity task per message, which is what lets a worker
-            # keep up when a thousand reminders fall due at the same minute. Sending stays
-            # idempotent (outbox key), so a rerun after a crash never sends twice.
-            return await workflow.execute_local_activity(
-                ActivityName.send_task_notice,
-                notice,
-                result_type=SendReport,
-                start_to_close_timeout=timedelta(minutes=2),
-                retry_policy=SEND_RETRY,
-            )
-        return await workflow.execute_activity(
+        # A local activity runs inside the workflow task its timer wakes: one workflow task
+        # and no activity task per message, which lets a worker keep up with a burst. The
+        # outbox key and its send lease keep a rerun after a crash from sending twice.
+        return await workflow.execute_local_activity(
             ActivityName.send_task_notice,
             notice,
             result_type=SendReport,
-            start_to_close_timeout=timedelta(minutes=2),
+            start_to_close_timeout=NOTICE_TIMEOUT,
             retry_policy=SEND_RETRY,
         )
 
@@ -167,6 +175,8 @@ class TaskWorkflow:
             comment=self.state.comment,
             evidence_url=self.state.evidence_url,
             sequence=self.state.sequence,
+            closes_at=self.state.closes_at,
+            schedule=self.state.schedule,
         )
         await workflow.execute_activity(
             ActivityName.project_tasks,
@@ -174,6 +184,16 @@ class TaskWorkflow:
             start_to_close_timeout=timedelta(minutes=1),
             retry_policy=STORE_RETRY,
         )
+
+    async def _report_end(self) -> None:
+        """Tell the cycle this task has ended; a cycle that has itself closed needs no report."""
+        cycle = workflow.get_external_workflow_handle(
+            cycle_workflow_id(self.task.portfolio, self.task.year)
+        )
+        try:
+            await cycle.signal("task_ended", TaskEnded(task=self.task.id, status=self.state.status))
+        except FailureError:
+            workflow.logger.info("cycle of %s not found: nothing to report", self.task.id)
 
     async def _tell(
         self,
@@ -203,6 +223,8 @@ class TaskWorkflow:
 
     @workflow.query
     def view(self) -> TaskView:
+        if self.legacy is not None:
+            return self.legacy.view()
         pending = self._pending() if self.state.status == TaskStatus.open else []
         return TaskView(
             id=self.task.id,
@@ -216,20 +238,50 @@ class TaskWorkflow:
             next_notice=pending[0].at if pending else None,
             sent=len(self.state.handled),
             proposal=self.state.proposal,
+            closes_at=self.state.closes_at,
         )
 
-    # --- updates: what people do -----------------------------------------------------------
+    # --- what validators check -------------------------------------------------------------
+
+    @property
+    def _current(self) -> LegacyTask | TaskWorkflow:
+        return self.legacy or self
 
     def _require_open(self) -> None:
-        if self.state.status != TaskStatus.open:
-            raise refuse(Refusal.conflict, f"task is already {self.state.status.value}")
+        state = self._current.state
+        if state.status != TaskStatus.open:
+            raise refuse(
+                Refusal.conflict,
+                "task_closed",
+                f"task is already {state.status.value}",
+                status=state.status.value,
+            )
 
     def _require_officer(self, by: str) -> None:
         if by not in self.input.officers:
-            raise refuse(Refusal.forbidden, "only the Quality & SD officer may do this")
+            raise refuse(
+                Refusal.forbidden, "officer_only", "only the Quality & SD officer may do this"
+            )
+
+    def _require_actor(self, by: str) -> None:
+        if by not in self._current.task.assignees and by not in self.input.officers:
+            raise refuse(
+                Refusal.forbidden,
+                "assignee_or_officer",
+                "only an assignee or the officer may do this",
+            )
+
+    def _validate_due(self, due: datetime) -> None:
+        problem = due_problem(due, self.calendar, workflow.now())
+        if problem is not None:
+            raise refuse(Refusal.invalid, problem.code, problem.message, **problem.params)
+
+    # --- updates: what people do -----------------------------------------------------------
 
     @workflow.update
     async def complete(self, request: CompleteRequest) -> TaskView:
+        if self.legacy is not None:
+            return await self.legacy.complete(request)
         self._finish(request.by, request.comment, request.evidence_url)
         await self._project()
         return self.view()
@@ -237,11 +289,15 @@ class TaskWorkflow:
     @complete.validator
     def _validate_complete(self, request: CompleteRequest) -> None:
         self._require_open()
-        if request.by not in self.task.assignees and request.by not in self.input.officers:
-            raise refuse(Refusal.forbidden, "only an assignee or the officer may complete it")
-        missing = [i for i in self.task.indicators if i not in self.state.values]
+        self._require_actor(request.by)
+        missing = [i for i in self._current.task.indicators if i not in self._current.state.values]
         if missing and request.by not in self.input.officers:
-            raise refuse(Refusal.conflict, "indicator values are missing: " + ", ".join(missing))
+            raise refuse(
+                Refusal.conflict,
+                "values_missing",
+                "indicator values are missing: " + ", ".join(missing),
+                indicators=", ".join(missing),
+            )
 
     def _finish(self, by: str, comment: str | None, evidence: str | None) -> None:
         self.state.status = TaskStatus.done
@@ -252,6 +308,8 @@ class TaskWorkflow:
 
     @workflow.update
     async def submit_values(self, request: ValuesRequest) -> TaskView:
+        if self.legacy is not None:
+            return await self.legacy.submit_values(request)
         await workflow.execute_activity(
             ActivityName.record_values,
             ValuesRecord(
@@ -275,20 +333,30 @@ class TaskWorkflow:
     @submit_values.validator
     def _validate_values(self, request: ValuesRequest) -> None:
         self._require_open()
-        if request.by not in self.task.assignees and request.by not in self.input.officers:
-            raise refuse(Refusal.forbidden, "only an assignee or the officer may submit values")
-        unknown = [i for i in request.values if i not in self.task.indicators]
+        self._require_actor(request.by)
+        indicators = self._current.task.indicators
+        unknown = [i for i in request.values if i not in indicators]
         if unknown or not request.values:
             raise refuse(
                 Refusal.invalid,
-                "this checkpoint collects "
-                + ", ".join(self.task.indicators)
-                + "; got "
-                + ", ".join(unknown),
+                "not_collected_here",
+                "this checkpoint collects " + ", ".join(indicators) + "; got " + ", ".join(unknown),
+                collects=", ".join(indicators),
+                got=", ".join(unknown),
+            )
+        odd = [i for i, value in request.values.items() if not math.isfinite(value)]
+        if odd:
+            raise refuse(
+                Refusal.invalid,
+                "value_not_finite",
+                "values must be finite numbers: " + ", ".join(odd),
+                indicators=", ".join(odd),
             )
 
     @workflow.update
     async def reschedule(self, request: RescheduleRequest) -> TaskView:
+        if self.legacy is not None:
+            return await self.legacy.reschedule(request)
         await self._apply_reschedule(request.due, request.reason)
         return self.view()
 
@@ -298,20 +366,10 @@ class TaskWorkflow:
         self._require_officer(request.by)
         self._validate_due(request.due)
 
-    def _validate_due(self, due: datetime) -> None:
-        if due.tzinfo is None:
-            raise refuse(Refusal.invalid, "the new due time needs a UTC offset")
-        if due <= workflow.now():
-            raise refuse(Refusal.invalid, "the new due time is in the past")
-        day = due.astimezone(self.calendar.zone).date()
-        if not self.calendar.is_working_day(day):
-            name = self.calendar.holiday_name(day) or "non-working day"
-            raise refuse(Refusal.invalid, f"{day.isoformat()} is not a working day ({name})")
-
     async def _apply_reschedule(self, due: datetime, reason: str | None) -> None:
         self.state.task = self.task.model_copy(update={"due": due})
         self.state.sequence += 1
-        self.skip_before = workflow.now()
+        await self._pin(skip_before=workflow.now())  # the close time moves with the task
         self.changed = True
         message = "invitation_updated" if self.task.is_event else "task_updated"
         await self._tell(
@@ -321,6 +379,8 @@ class TaskWorkflow:
 
     @workflow.update
     async def request_reschedule(self, proposal: RescheduleProposal) -> TaskView:
+        if self.legacy is not None:
+            return await self.legacy.request_reschedule(proposal)
         self.state.proposal = proposal
         await self._tell(
             "reschedule_requested",
@@ -332,14 +392,24 @@ class TaskWorkflow:
     @request_reschedule.validator
     def _validate_request(self, proposal: RescheduleProposal) -> None:
         self._require_open()
-        if proposal.by not in self.task.assignees:
-            raise refuse(Refusal.forbidden, "only an assignee may ask to move the task")
-        if self.state.proposal is not None:
-            raise refuse(Refusal.conflict, "a request to move this task is already waiting")
+        if proposal.by not in self._current.task.assignees:
+            raise refuse(
+                Refusal.forbidden,
+                "assignee_asks",
+                "only an assignee may ask to move the task",
+            )
+        if self._current.state.proposal is not None:
+            raise refuse(
+                Refusal.conflict,
+                "request_waiting",
+                "a request to move this task is already waiting",
+            )
         self._validate_due(proposal.due)
 
     @workflow.update
     async def decide_reschedule(self, decision: RescheduleDecision) -> TaskView:
+        if self.legacy is not None:
+            return await self.legacy.decide_reschedule(decision)
         proposal = self.state.proposal
         assert proposal is not None
         self.state.proposal = None
@@ -353,13 +423,16 @@ class TaskWorkflow:
     def _validate_decision(self, decision: RescheduleDecision) -> None:
         self._require_open()
         self._require_officer(decision.by)
-        if self.state.proposal is None:
-            raise refuse(Refusal.conflict, "no request to move this task is waiting")
+        proposal = self._current.state.proposal
+        if proposal is None:
+            raise refuse(Refusal.conflict, "no_request", "no request to move this task is waiting")
         if decision.approve:
-            self._validate_due(self.state.proposal.due)
+            self._validate_due(proposal.due)
 
     @workflow.update
     async def reassign(self, request: ReassignRequest) -> TaskView:
+        if self.legacy is not None:
+            return await self.legacy.reassign(request)
         await self._apply_reassign(tuple(request.assignees), request.reason)
         return self.view()
 
@@ -369,15 +442,19 @@ class TaskWorkflow:
         self._require_officer(request.by)
         unknown = [p for p in request.assignees if p not in self.input.assignable]
         if unknown or not request.assignees:
+            listed = ", ".join(unknown or ["(none given)"])
             raise refuse(
                 Refusal.invalid,
-                "assignees must be buyers or officers: " + ", ".join(unknown or ["(none given)"]),
+                "assignees_not_assignable",
+                "assignees must be buyers or officers: " + listed,
+                people=listed,
             )
 
     async def _apply_reassign(self, assignees: tuple[str, ...], reason: str | None) -> None:
         before = set(self.task.people)
         self.state.task = self.task.model_copy(update={"assignees": assignees})
         self.state.sequence += 1
+        await self._pin(skip_before=workflow.now())
         self.changed = True
         added = tuple(p for p in self.task.people if p not in before)
         removed = tuple(p for p in before if p not in self.task.people)
@@ -394,6 +471,8 @@ class TaskWorkflow:
 
     @workflow.update
     async def cancel(self, request: CancelRequest) -> TaskView:
+        if self.legacy is not None:
+            return await self.legacy.cancel(request)
         await self._apply_cancel(request.reason)
         return self.view()
 
@@ -411,14 +490,18 @@ class TaskWorkflow:
             await self._tell("task_cancelled", self.task.assignees, reason)
         await self._project()
 
-    # --- signals from the cycle (already validated there) ----------------------------------
+    # --- signals from cycles that ran before 2026-12 (validated there) ----------------------
 
     @workflow.signal
     async def cycle_cancel(self, request: CancelRequest) -> None:
-        if self.state.status == TaskStatus.open:
+        if self.legacy is not None:
+            await self.legacy.cycle_cancel(request)
+        elif self.state.status == TaskStatus.open:
             await self._apply_cancel(request.reason)
 
     @workflow.signal
     async def cycle_reassign(self, request: ReassignRequest) -> None:
-        if self.state.status == TaskStatus.open:
+        if self.legacy is not None:
+            await self.legacy.cycle_reassign(request)
+        elif self.state.status == TaskStatus.open:
             await self._apply_reassign(tuple(request.assignees), request.reason)

@@ -8,10 +8,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from domain.model import Organisation, PlanFile, PlanItem
+from domain.execution import ExecutedPlan, PlanChanges
+from domain.model import Organisation, PlanFile
 from domain.next_year import Review
 from domain.scorecard import IndicatorValuePoint, Scorecard, TaskOutcome
 from domain.tasks import Task
+from domain.timeline import Notice
 
 TASK_QUEUE = "boucle"
 
@@ -28,6 +30,10 @@ class TaskStatus(StrEnum):
     open = "open"
     done = "done"
     cancelled = "cancelled"
+    missed = "missed"  # its close time passed unfinished
+
+
+FINAL_STATUSES = (TaskStatus.done, TaskStatus.cancelled, TaskStatus.missed)
 
 
 def cycle_workflow_id(portfolio: str, year: int) -> str:
@@ -48,11 +54,10 @@ class TaskInput(BaseModel):
     officers: tuple[str, ...]
     assignable: tuple[str, ...]  # people who may be assigned (buyers and officers)
     execution_start: datetime
-    closes_at: datetime
+    closes_at: datetime  # read by workflows started before schedules were pinned
     state: TaskState | None = None
-    # Set by every cycle that starts a task now: notices go out as local activities with no
-    # patch marker to consult. A patch marker also upserts a search attribute, one more
-    # visibility write on the server per task workflow. Inputs saved before it read False.
+    # Set by the cycles of 2026-11-27 (notices sent as local activities without asking a
+    # patch); their task workflows still read it. Today's are versioned by workflow.patched.
     sends_locally: bool = False
 
 
@@ -67,6 +72,32 @@ class TaskState(BaseModel):
     values: dict[str, float] = Field(default_factory=dict)
     sequence: int = 0
     proposal: RescheduleProposal | None = None
+    # The notices this task sends, computed when it started and again only when it changes:
+    # a release that changes a reminder rule never moves the timers of a running year.
+    schedule: list[Notice] | None = None
+    closes_at: datetime | None = None
+
+
+class ScheduleRequest(BaseModel):
+    """What a task's notices are computed from."""
+
+    task: Task
+    organisation: Organisation
+    holidays: dict[str, str]
+    officers: tuple[str, ...]
+    execution_start: datetime
+
+
+class PinnedSchedule(BaseModel):
+    schedule: list[Notice]
+    closes_at: datetime
+
+
+class TaskEnded(BaseModel):
+    """A task workflow tells its cycle it has reached its final state."""
+
+    task: str
+    status: TaskStatus
 
 
 class CompleteRequest(BaseModel):
@@ -124,6 +155,7 @@ class TaskView(BaseModel):
     next_notice: datetime | None
     sent: int
     proposal: RescheduleProposal | None = None
+    closes_at: datetime | None = None
 
 
 # --- notifications -----------------------------------------------------------------------
@@ -171,6 +203,26 @@ class TaskRow(BaseModel):
     comment: str | None = None
     evidence_url: str | None = None
     sequence: int = 0
+    closes_at: datetime | None = None
+    schedule: list[Notice] | None = None  # None: leave the stored one as it is
+
+
+class TaskChange(BaseModel):
+    """An amendment reaching one started task, as the update its workflow validates."""
+
+    task_id: str
+    update_id: str  # a retried activity runs the update once
+    by: str
+    reason: str | None = None
+    assignees: list[str] | None = None
+    due: datetime | None = None
+    cancel: bool = False
+
+
+class TaskChangeOutcome(BaseModel):
+    task_id: str
+    applied: bool
+    reason: str | None = None  # why it was skipped: the task had ended, or was refused
 
 
 class CycleRow(BaseModel):
@@ -210,13 +262,10 @@ class DraftRecord(BaseModel):
 # --- cycle workflow ----------------------------------------------------------------------
 
 
-class Amendment(BaseModel):
-    """Changes to a running plan; each list may be empty."""
+class Amendment(PlanChanges):
+    """Changes to a running plan, by the officer; each part may be empty."""
 
     by: str
-    add: list[PlanItem] = Field(default_factory=list)
-    cancel_items: list[str] = Field(default_factory=list)
-    reassign_items: dict[str, list[str]] = Field(default_factory=dict)
     reason: str | None = None
 
 
@@ -256,6 +305,13 @@ class CycleState(BaseModel):
     review: Review | None = None
     values_requested_at: datetime | None = None
     next_plan_version: int | None = None
+    # Since the engine of 2026-12: the plan with its amendments, the tasks that have ended,
+    # whether every task row is in the store, and how many review reminders went out.
+    executed: ExecutedPlan | None = None
+    ended: dict[str, TaskStatus] = Field(default_factory=dict)
+    projected: bool = False
+    review_reminders: int = 0
+    review_reminded_at: datetime | None = None
 
 
 class CycleInput(BaseModel):
@@ -280,6 +336,8 @@ class CycleView(BaseModel):
     tasks_started: int
     tasks_planned: int
     review_recorded: bool
+    tasks_ended: int = 0
+    launched_until: datetime | None = None  # every task needing its workflow by then has one
 
 
 TaskInput.model_rebuild()
@@ -299,6 +357,11 @@ class ActivityName(StrEnum):
     save_review = "save_review"
     save_draft = "save_draft"
     holiday_table = "holiday_table"
+    project_planned_tasks = "project_planned_tasks"
+    start_tasks = "start_tasks"
+    change_tasks = "change_tasks"
+    ended_tasks = "ended_tasks"
+    task_schedule = "task_schedule"
 
 
 class Refusal(StrEnum):

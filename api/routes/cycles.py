@@ -17,7 +17,7 @@ from api.deps import SessionDep, TemporalDep
 from api.errors import ApiError, responses
 from api.models import CycleDetail, CycleStatus, CycleSummary, ReviewBody, TaskPublic, TimelineEntry
 from api.paging import PageDep
-from api.updates import cycle_update
+from api.updates import cycle_update, once
 from api.views import cycle_timeline
 from domain.scorecard import Scorecard
 from store.facts import cycle_scorecard
@@ -208,9 +208,15 @@ async def record_review(
     body: ReviewBody,
     person: Officer,
     temporal: TemporalDep,
+    request: Request,
 ) -> CycleStatus:
     """The officer's year-end review (lessons, decisions): the cycle moves on to improving."""
-    request = ReviewRequest(by=person.id, lessons=body.lessons, decisions=body.decisions)
-    return await cycle_update(
-        temporal, portfolio, year, PortfolioCycleWorkflow.record_review, request
+    review = ReviewRequest(by=person.id, lessons=body.lessons, decisions=body.decisions)
+    return await once(
+        request,
+        person,
+        CycleStatus,
+        lambda update_id: cycle_update(
+            temporal, portfolio, year, PortfolioCycleWorkflow.record_review, review, update_id
+        ),
     )

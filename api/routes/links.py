@@ -17,8 +17,7 @@ from temporalio.service import RPCError
 
 from api.access import anyone
 from api.deps import SessionDep, TemporalDep
-from api.refusals import in_french
-from api.updates import refusal_reason
+from api.updates import refusal_for_people
 from domain.calendar import WorkingCalendar
 from domain.model import Organisation as OrganisationSettings
 from domain.values_csv import french_number
@@ -219,7 +218,7 @@ async def use_link(
             CompleteRequest(by=claim.person, comment="marquée comme faite depuis le courriel"),
         )
     except WorkflowUpdateFailedError as error:
-        reason = escape(in_french(refusal_reason(error)[1]))
+        reason = escape(refusal_for_people(error, request))
         return page("Impossible", f"<p>{reason}</p>", 409)
     except RPCError:
         return page("Impossible", "<p>Cette tâche est close.</p>", 409)

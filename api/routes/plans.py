@@ -21,7 +21,7 @@ from api.models import (
     PlanVersionSummary,
 )
 from api.paging import PageDep
-from api.updates import cycle_update
+from api.updates import cycle_update, once
 from boucle.services import import_plans
 from domain.errors import PlanInvalid
 from domain.model import PlanFile, PlanItem
@@ -198,11 +198,17 @@ def read_plan_version(
     "/{portfolio}/{year}/submit", response_model=CycleStatus, responses=responses(404, 409, 503)
 )
 async def submit_plan(
-    portfolio: PortfolioId, year: Year, person: Officer, temporal: TemporalDep
+    portfolio: PortfolioId, year: Year, person: Officer, temporal: TemporalDep, request: Request
 ) -> CycleStatus:
     """The officer submits the current draft to the direction for approval."""
-    return await cycle_update(
-        temporal, portfolio, year, PortfolioCycleWorkflow.submit, SubmitRequest(by=person.id)
+    submission = SubmitRequest(by=person.id)
+    return await once(
+        request,
+        person,
+        CycleStatus,
+        lambda update_id: cycle_update(
+            temporal, portfolio, year, PortfolioCycleWorkflow.submit, submission, update_id
+        ),
     )
 
 
@@ -210,11 +216,17 @@ async def submit_plan(
     "/{portfolio}/{year}/approve", response_model=CycleStatus, responses=responses(404, 409, 503)
 )
 async def approve_plan(
-    portfolio: PortfolioId, year: Year, person: Director, temporal: TemporalDep
+    portfolio: PortfolioId, year: Year, person: Director, temporal: TemporalDep, request: Request
 ) -> CycleStatus:
     """The direction approves the submitted plan: the cycle starts executing."""
-    return await cycle_update(
-        temporal, portfolio, year, PortfolioCycleWorkflow.approve, ApprovalRequest(by=person.id)
+    approval = ApprovalRequest(by=person.id)
+    return await once(
+        request,
+        person,
+        CycleStatus,
+        lambda update_id: cycle_update(
+            temporal, portfolio, year, PortfolioCycleWorkflow.approve, approval, update_id
+        ),
     )
 
 
@@ -229,8 +241,10 @@ async def amend_plan(
     body: AmendmentBody,
     person: Officer,
     temporal: TemporalDep,
+    request: Request,
 ) -> CycleStatus:
-    """Mid-cycle changes: add items, cancel or reassign items; the affected tasks follow."""
+    """Mid-cycle changes: add, cancel or reassign items, move or cancel single occurrences;
+    the tasks still open follow (a done task stays done)."""
     added = []
     for number, item in enumerate(body.add):
         try:
@@ -246,6 +260,15 @@ async def amend_plan(
         add=added,
         cancel_items=body.cancel_items,
         reassign_items=body.reassign_items,
+        reschedule_tasks=body.reschedule_tasks,
+        cancel_tasks=body.cancel_tasks,
         reason=body.reason,
     )
-    return await cycle_update(temporal, portfolio, year, PortfolioCycleWorkflow.amend, amendment)
+    return await once(
+        request,
+        person,
+        CycleStatus,
+        lambda update_id: cycle_update(
+            temporal, portfolio, year, PortfolioCycleWorkflow.amend, amendment, update_id
+        ),
+    )

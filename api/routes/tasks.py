@@ -8,10 +8,11 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlmodel import Session, col, select
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import Officer, TaskActor, TaskReader, require_concerns
@@ -19,8 +20,10 @@ from api.deps import SessionDep, get_temporal
 from api.errors import ApiError, responses
 from api.models import CompleteTask, EvidencePublic, TaskPublic, ValuesBody
 from api.routes.cycles import task_public
-from api.updates import refusal
+from api.updates import once, refusal
+from boucle.services import cycle_handle
 from store.tables import Evidence, Person, Task
+from workflows.cycle import PortfolioCycleWorkflow
 from workflows.task import TaskWorkflow
 from workflows.types import (
     CompleteRequest,
@@ -72,25 +75,53 @@ async def _act(
     update: Any,
     argument: Any,
 ) -> TaskPublic:
-    """Run an update on a task's workflow and return the task as the store now has it.
+    """Run an update on a task's workflow, once for this request, and return the task as the
+    store now has it.
 
     Who may act is checked before the workflow engine is reached. A refusal becomes 403, 409
-    or 422 with its reason; a closed task, 409.
+    or 422 with its reason; a task whose workflow has not started yet (its first notice is
+    weeks away) is started by its cycle first; a task that has ended, 409.
     """
     task = stored_task(session, person, task_id)
     temporal = await get_temporal(request)
-    handle = temporal.get_workflow_handle(task_workflow_id(task_id))
-    try:
-        await handle.execute_update(update, argument)
-    except WorkflowUpdateFailedError as error:
-        raise refusal(error) from None
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
+
+    async def act(update_id: str) -> TaskPublic:
+        await _update_task(temporal, task, update, argument, update_id)
+        request.app.state.caches.my_tasks.clear()
+        await run_in_threadpool(session.refresh, task)
+        return task_public(task, datetime.now(UTC))
+
+    return await once(request, person, TaskPublic, act)
+
+
+async def _update_task(
+    temporal: Client, task: Task, update: Any, argument: Any, update_id: str
+) -> None:
+    handle = temporal.get_workflow_handle(task_workflow_id(task.id))
+    for attempt in range(2):
+        try:
+            await handle.execute_update(update, argument, id=update_id)
+            return
+        except WorkflowUpdateFailedError as error:
+            raise refusal(error) from None
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise ApiError(503, "temporal_down") from None
+            if attempt or task.status != "open":
+                raise ApiError(409, "task_closed") from None
+        # No workflow yet: its cycle starts it (it decides what the task's workflow runs).
+        try:
+            running = await cycle_handle(temporal, task.portfolio, task.year).execute_update(
+                PortfolioCycleWorkflow.start_task, task.id, id=f"start:{task.id}"
+            )
+        except WorkflowUpdateFailedError as error:
+            raise refusal(error) from None
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise ApiError(503, "temporal_down") from None
             raise ApiError(409, "task_closed") from None
-        raise
-    request.app.state.caches.my_tasks.clear()
-    session.refresh(task)
-    return task_public(task, datetime.now(UTC))
+        if not running:
+            raise ApiError(409, "task_closed")
 
 
 class RescheduleRequestBody(BaseModel):

@@ -140,23 +140,33 @@ async def test_a_reschedule_to_the_past_or_a_holiday_is_refused_with_its_reason(
     assert_problem(naive, 422, "invalid_request")  # a time without its offset is ambiguous
 
 
-def test_every_workflow_refusal_reads_in_french() -> None:
-    from api.refusals import in_french
+def test_every_workflow_refusal_reads_in_french_and_english() -> None:
+    from api.refusals import refusal_text
 
-    assert in_french("task is already done") == "la tâche est déjà faite"
-    assert in_french("unknown items: a, b") == "éléments inconnus : a, b"
-    assert in_french("2027-05-08 is not a working day (Victoire 1945)") == (
+    assert refusal_text("task_closed", {"status": "done"}, "fr", "") == "la tâche est déjà faite"
+    assert refusal_text("task_closed", {"status": "missed"}, "en", "") == (
+        "the task is already closed without being done"
+    )
+    assert refusal_text("unknown_items", {"items": "a, b"}, "fr", "") == "éléments inconnus : a, b"
+    assert refusal_text("holiday", {"day": "2027-05-08", "name": "Victoire 1945"}, "fr", "") == (
         "le 2027-05-08 n'est pas un jour ouvré (Victoire 1945)"
     )
-    assert in_french("something new") == "something new"  # never lost, at worst untranslated
+    # An unknown code is never lost: the workflow's own words, at worst untranslated.
+    assert refusal_text("something_new", {}, "fr", "something new") == "something new"
 
 
-def test_the_french_reasons_follow_the_workflows_wording() -> None:
-    from api.refusals import REASONS
+def test_every_refusal_code_a_workflow_can_give_has_its_texts() -> None:
+    import ast
 
-    source = "".join(path.read_text() for path in Path("workflows").glob("*.py"))
-    for english, _ in REASONS:
-        # The wording before its first variable part (a status or a list built at run time).
-        fixed = english.split("{")[0] or english.split("}")[-1]
-        fixed = fixed.removesuffix("done").removesuffix("cancelled")
-        assert fixed in source, f"no workflow says {english!r} any more"
+    from api.refusals import MESSAGES
+
+    codes = set()
+    for path in [*Path("workflows").glob("*.py"), Path("domain/execution.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            given = [*node.args[1:2], *(k.value for k in node.keywords if k.arg == "code")]
+            if getattr(node.func, "id", "") in ("refuse", "Problem"):
+                codes |= {c.value for c in given if isinstance(c, ast.Constant)}
+    assert len(codes) > 30
+    assert codes <= set(MESSAGES), sorted(codes - set(MESSAGES))

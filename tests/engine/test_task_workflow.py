@@ -15,7 +15,7 @@ from activities.calendar import cycle_holidays
 from domain.calendar import WorkingCalendar
 from domain.tasks import plan_tasks
 from domain.timeline import task_timeline
-from store.tables import Notification
+from store.tables import Notification, Task
 from tests.engine.support import (
     RecordingMailer,
     running_worker,
@@ -95,7 +95,14 @@ async def test_missed_task_sends_every_reminder_overdue_notice_and_escalation(
     async with running_worker(env.client, sessions, mailer) as queue:
         handle = await start_task_at(env, queue, document, task, start)
         outcome = await handle.result()
-    assert outcome.status == TaskStatus.open
+    # Nobody finished it: once its close time passed (the escalation of Thursday 25 February,
+    # 09:00 Paris, plus 60 days: Monday 26 April, 09:00 summer time) it is missed, in the
+    # workflow and in the store.
+    assert outcome.status == TaskStatus.missed
+    with sessions() as session:
+        row = session.get(Task, task.id)
+    assert row is not None and row.status == "missed"
+    assert row.closes_at == datetime(2027, 4, 26, 7, tzinfo=UTC)
     assert sent_keys(sessions) == expected_keys(document, task, start)
     subjects = [message["Subject"] for message in mailer.sent]
     assert subjects[0] == "Rappel : Publier le marché bio — lundi 15 février 2027"
@@ -208,12 +215,15 @@ async def test_reminders_carry_a_one_click_link_for_assignees_only(
     assert (claim.task, claim.person, claim.action) == (task.id, "qdd", "complete")
 
 
-@pytest.mark.parametrize("sends_locally", [True, False])
-async def test_new_task_sends_locally_without_a_patch_marker(
-    env: WorkflowEnvironment, tmp_path: Path, sends_locally: bool
+@pytest.mark.parametrize("pinned_by_the_cycle", [True, False])
+async def test_a_task_pins_its_schedule_once_and_sends_each_notice_locally(
+    env: WorkflowEnvironment, tmp_path: Path, pinned_by_the_cycle: bool
 ) -> None:
-    """Tasks started by today's cycles skip the patch marker and its search-attribute upsert;
-    a task started before (its input lacks the flag) still consults the patch."""
+    """One marker says which engine runs it; the schedule is computed once, by the cycle (in
+    the task's input) or by a recorded local activity; each notice is one local activity."""
+    from activities.tasks import task_schedule
+    from workflows.types import ScheduleRequest, TaskState
+
     document, task = one_task("""
         - {id: pub, kind: action, title: Publier, assignees: [resto], due: "2027-02-15",
            reminders: {before: [P3D], on_due: false, overdue: [], escalate_after: null}}
@@ -221,8 +231,22 @@ async def test_new_task_sends_locally_without_a_patch_marker(
     sessions = store_with(document, tmp_path)
     mailer = RecordingMailer()
     start = datetime(2027, 1, 4, 8, tzinfo=UTC)
+    changes = {}
+    if pinned_by_the_cycle:
+        pinned = task_schedule(
+            ScheduleRequest(
+                task=task,
+                organisation=document.organisation,
+                holidays=cycle_holidays(document.organisation, 2027),
+                officers=document.officers,
+                execution_start=start,
+            )
+        )
+        changes["state"] = TaskState(
+            task=task, schedule=pinned.schedule, closes_at=pinned.closes_at
+        )
     async with running_worker(env.client, sessions, mailer) as queue:
-        handle = await start_task_at(env, queue, document, task, start, sends_locally=sends_locally)
+        handle = await start_task_at(env, queue, document, task, start, **changes)
         await handle.result()
         history = await handle.fetch_history()
     markers = [
@@ -230,12 +254,8 @@ async def test_new_task_sends_locally_without_a_patch_marker(
         for event in history.events
         if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
     ]
-    upserts = [
-        event
-        for event in history.events
-        if event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
-    ]
-    assert markers.count("core_local_activity") == 1
-    assert ("core_patch" in markers) is not sends_locally
-    assert bool(upserts) is not sends_locally
-    assert sent_keys(sessions) == expected_keys(document, task, start)
+    assert markers[0] == "core_patch"
+    assert markers.count("core_patch") == 1
+    # The reminder of Friday 12 February (09:00 Paris), and the schedule when not given.
+    assert markers.count("core_local_activity") == (1 if pinned_by_the_cycle else 2)
+    assert sent_keys(sessions) == [("reminder", "resto", "2027-02-12T08:00:00+00:00")]

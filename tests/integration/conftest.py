@@ -18,8 +18,8 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.engine.support import SCRIPTS
+from workflows.common import CYCLE_PHASE, CYCLE_YEAR, PORTFOLIO
 from workflows.converter import DATA_CONVERTER
-from workflows.cycle import CYCLE_PHASE, CYCLE_YEAR, PORTFOLIO
 
 
 def free_port() -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
@@ -80,7 +81,13 @@ async def test_officer_direction_and_buyer_run_a_plan_through_the_api(
                 approved = await direction.post(f"/plans/achats-api/{year}/approve")
                 assert approved.status_code == 200, approved.text
                 assert approved.json()["approved_by"] == "dgs"
-                again = await direction.post(f"/plans/achats-api/{year}/approve")
+                # A retry (the same request again) is answered as the first was, changing nothing;
+                # a new request (its own Idempotency-Key) is refused: the plan is approved.
+                retried = await direction.post(f"/plans/achats-api/{year}/approve")
+                assert retried.status_code == 200 and retried.json() == approved.json()
+                again = await direction.post(
+                    f"/plans/achats-api/{year}/approve", headers={"Idempotency-Key": "second"}
+                )
                 assert again.status_code == 409
             async with as_("resto") as buyer:
 
@@ -111,10 +118,22 @@ async def test_officer_direction_and_buyer_run_a_plan_through_the_api(
                     json={"cancel_items": ["formation"], "reason": "salle indisponible"},
                 )
                 assert amended.status_code == 200, amended.text
+                # The cycle amends its plan, skips the task already done, and runs on.
                 versions = await officer.get("/plans", params={"portfolio": "achats-api"})
-                assert [v["version"] for v in versions.json()] == [1]
+                assert [(v["version"], v["status"]) for v in versions.json()] == [
+                    (1, "superseded"),
+                    (2, "approved"),
+                ]
+                cycle = dev_server.client.get_workflow_handle(f"cycle:achats-api:{year}")
+                assert (await cycle.describe()).status == WorkflowExecutionStatus.RUNNING
+                after = await officer.get(f"/cycles/achats-api/{year}")
+                assert {t["item"]: t["status"] for t in after.json()["tasks"]} == {
+                    "veille": "done",
+                    "formation": "cancelled",
+                }
                 trail = await officer.get("/audit", params={"who": "dgs"})
                 assert [(e["action"], e["status"]) for e in trail.json()] == [
+                    ("approve_plan", 200),
                     ("approve_plan", 200),
                     ("approve_plan", 409),
                 ]
