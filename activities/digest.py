@@ -8,12 +8,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlmodel import col, select
 from temporalio import activity
 
-from activities.notify import NotificationActivities, Outgoing
+from activities.notify import NotificationActivities
 from notifications import formatting
+from notifications.compose import Outgoing
 from notifications.context import Recipient, plan_context
 from notifications.messages import MessageType
 from store.database import SessionFactory
-from store.tables import Person, Portfolio, Task, TaskPerson
+from store.tables import Task, TaskPerson
 from workflows.types import ActivityName, SendReport
 
 
@@ -32,10 +33,11 @@ class DigestActivities:
     @activity.defn(name=ActivityName.send_digests)
     async def send_digests(self, week: str) -> SendReport:
         outgoing = await asyncio.to_thread(self._digests, week)
-        return await self.notify._deliver_all(outgoing)
+        return await self.notify.delivery.deliver_all(outgoing)
 
     def _digests(self, week: str) -> list[Outgoing]:
-        organisation, zone, default_locale = self.notify._organisation()
+        snapshot = self.notify.directory.snapshot()
+        organisation, zone, default_locale = snapshot.organisation, snapshot.zone, snapshot.locale
         monday, next_monday = week_bounds(week)
         start = datetime.combine(monday, time(0), tzinfo=zone).astimezone(UTC)
         end = datetime.combine(next_monday, time(0), tzinfo=zone).astimezone(UTC)
@@ -46,10 +48,8 @@ class DigestActivities:
                 .where(Task.status == "open", col(Task.due_at) < end)
                 .order_by(col(Task.due_at))
             ).all()
-            people = {
-                p.id: p for p in session.exec(select(Person).where(col(Person.active).is_(True)))
-            }
-            portfolios = {p.id: p.name for p in session.exec(select(Portfolio))}
+        people = {p.id: p for p in snapshot.people.values() if p.active}
+        portfolios = snapshot.portfolios
         per_person: dict[str, dict[str, list[dict[str, str]]]] = {}
         for person_id, task in rows:
             person = people.get(person_id)

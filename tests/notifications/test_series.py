@@ -89,3 +89,46 @@ async def test_a_monthly_meeting_is_invited_to_once_as_a_series(tmp_path: Path) 
     assert str(event["uid"]) == "restauration/2027/fournisseurs@boucle"
     assert event.decoded("recurrence-id").isoformat() == "2027-06-03T10:00:00+02:00"
     assert int(event["sequence"]) == 1
+
+
+async def test_an_occurrence_counts_as_invited_only_once_its_series_email_went_out(
+    tmp_path: Path,
+) -> None:
+    import pytest
+    from temporalio.exceptions import ApplicationError
+
+    document = plan_with(MEETINGS)
+    sessions = store_with(document, tmp_path)
+    with sessions() as session:
+        session.add(running_cycle())
+        session.commit()
+    april, may, _ = plan_tasks(document, document.plans[0])
+    mailer = RecordingMailer()
+    mailer.refuse_next = 1  # the SMTP server is busy for the first email (451)
+    activities = NotificationActivities(sessions, mailer, NotificationConfig())
+
+    def invitation(task) -> TaskNotice:  # noqa: ANN001
+        return TaskNotice(
+            key=f"{task.id}|invitation|{EXECUTION.isoformat()}",
+            message="invitation",
+            task=task,
+            to=("qdd",),
+            scheduled_at=EXECUTION,
+        )
+
+    def states() -> dict[str, str]:
+        with sessions() as session:
+            return {row.key.split("|")[0]: row.status for row in session.exec(select(Notification))}
+
+    with pytest.raises(ApplicationError, match="451"):
+        await ActivityEnvironment().run(activities.send_task_notice, invitation(april))
+    assert states() == {april.id: "pending", "restauration/2027/fournisseurs": "pending"}
+    assert mailer.sent == []
+
+    await ActivityEnvironment().run(activities.send_task_notice, invitation(may))
+    assert len(mailer.sent) == 1  # May's attempt sent the series
+    assert states()[may.id] == "grouped" and states()[april.id] == "pending"
+
+    await ActivityEnvironment().run(activities.send_task_notice, invitation(april))  # its retry
+    assert len(mailer.sent) == 1  # nothing more: the series email carries April too
+    assert states()[april.id] == "grouped"

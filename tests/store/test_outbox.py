@@ -14,7 +14,7 @@ from store.tables import Notification
 DUE = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 
 
-def claim(number: int) -> Claim:
+def claim(number: int, owner: str = "attempt-1") -> Claim:
     return Claim(
         key=f"task/{number}|reminder|{DUE.isoformat()}|marc",
         type="reminder",
@@ -24,6 +24,7 @@ def claim(number: int) -> Claim:
         email="marc@example.org",
         message_id=f"<{number}@boucle.test>",
         scheduled_at=DUE,
+        owner=owner,
     )
 
 
@@ -63,6 +64,7 @@ async def test_a_claim_returns_the_existing_row_and_a_repeated_key_is_written_on
     assert again.status == "sent" and again.subject == "Rappel"
     assert twin_a.message_id == twin_b.message_id
     assert (twin_a.created, twin_b.created) == (True, False)  # one of them wrote the row
+    assert (twin_a.leased, twin_b.leased) == (True, False)  # and only it may send
     with sessions() as session:
         rows = {row.key: row for row in session.exec(select(Notification))}
     assert len(rows) == 2
@@ -100,3 +102,33 @@ async def test_a_failed_write_reaches_every_waiting_sender(sessions: SessionFact
     assert all(isinstance(result, RuntimeError) for result in results)
     outbox._claims._write = outbox.claim_all  # the writer recovers for the next message
     assert (await outbox.claim(claim(9))).status == "pending"
+
+
+async def test_two_attempts_never_hold_one_message_and_a_lapsed_lease_is_taken_over(
+    sessions: SessionFactory,
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    outbox = Outbox(sessions)
+    first = await outbox.claim(claim(3, owner="worker-that-dies"))
+    second = await outbox.claim(claim(3, owner="retry"))
+    assert first.leased and not second.leased  # the retry must wait: it would send twice
+    again = await outbox.claim(claim(3, owner="worker-that-dies"))
+    assert again.leased  # the holder keeps its own lease
+
+    with sessions.engine.begin() as connection:  # the dead worker's lease runs out
+        connection.execute(
+            update(Notification)
+            .where(Notification.key == claim(3).key)  # type: ignore[arg-type]
+            .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    taken = await outbox.claim(claim(3, owner="retry"))
+    assert taken.leased and taken.status == "pending"
+    await outbox.record(Outcome(claim(3).key, "Rappel", "sent", None))
+    with sessions() as session:
+        row = session.exec(select(Notification).where(Notification.key == claim(3).key)).one()
+    assert (row.status, row.lease_owner, row.lease_until) == ("sent", None, None)
+    late = await outbox.claim(claim(3, owner="third"))
+    assert late.status == "sent" and not late.leased  # sent: nobody sends it again

@@ -1,0 +1,338 @@
+"""Composing messages: who gets what, with which words and links (pure: no store, no clock).
+
+The activities give it a snapshot of the directory (people, portfolio and indicator names)
+and the instant to sign links with; it gives back one `Outgoing` per recipient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from domain.tasks import Task
+from notifications import formatting
+from notifications.context import Recipient, TaskFacts, plan_context, task_context
+from notifications.links import LINK_LIFETIME, LinkClaim, sign_link
+from notifications.messages import MessageType
+
+ONE_CLICK = {
+    MessageType.reminder,
+    MessageType.due,
+    MessageType.overdue,
+    MessageType.checkpoint,
+}
+DIGEST_INSTEAD = {MessageType.reminder, MessageType.due}
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A person as messages need them."""
+
+    id: str
+    name: str
+    email: str
+    role: str
+    locale: str | None = None
+    digest_only: bool = False
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Organisation, people, portfolio and indicator names, as one consistent view."""
+
+    organisation: str
+    zone: ZoneInfo
+    locale: str
+    people: dict[str, Contact]
+    portfolios: dict[str, str] = field(default_factory=dict)
+    indicators: dict[str, str] = field(default_factory=dict)
+
+    def locale_of(self, person: Contact) -> str:
+        return person.locale or self.locale
+
+    @property
+    def officers(self) -> list[Contact]:
+        return [p for p in self.people.values() if p.role == "officer" and p.active]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to one person, as the outbox knows it."""
+
+    key: str
+    message: MessageType
+    person: Contact
+    locale: str
+    context: dict[str, Any]
+    task_id: str | None
+    cycle_id: str | None
+    scheduled_at: datetime
+    calendar: bytes | None = None
+    group: str | None = None  # one email per person for all the messages of this group
+
+
+@dataclass(frozen=True)
+class Proposal:
+    by: str
+    due: datetime
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskMessage:
+    """A workflow's request to tell people about a task."""
+
+    key: str
+    message: MessageType
+    task: Task
+    to: tuple[str, ...]
+    scheduled_at: datetime
+    sequence: int = 0
+    change: str | None = None
+    overdue_days: int = 0
+    proposal: Proposal | None = None
+
+    @property
+    def concerned(self) -> list[str]:
+        """Everyone the message names, recipients or not."""
+        task = self.task
+        extra = [self.proposal.by] if self.proposal else []
+        return list(dict.fromkeys([*self.to, *task.assignees, *task.attendees, *extra]))
+
+
+@dataclass(frozen=True)
+class LinkSigner:
+    """Signs one-click links; without a secret, emails carry none."""
+
+    app_url: str
+    secret: str | None
+
+    def task_links(
+        self, task: Task, person: Contact, message: MessageType, now: datetime
+    ) -> dict[str, str]:
+        links = {"view": f"{self.app_url}/cycles/{task.portfolio}/{task.year}"}
+        if self.secret and message in ONE_CLICK and person.id in task.assignees:
+            expires = now + LINK_LIFETIME
+            # A checkpoint is done when its values are in: its link opens the values form.
+            first = "values" if task.indicators else "complete"
+            for action in (first, "postpone"):
+                token = sign_link(self.secret, LinkClaim(action, task.id, person.id, expires))
+                links[action] = f"{self.app_url}/act/{token}"
+        return links
+
+
+def task_messages(
+    request: TaskMessage,
+    snapshot: Snapshot,
+    signer: LinkSigner,
+    now: datetime,
+    calendar: bytes | None = None,
+    group: str | None = None,
+) -> list[Outgoing]:
+    """One message per active recipient (a digest-only person skips day-to-day reminders)."""
+    task, people = request.task, snapshot.people
+    facts = TaskFacts(
+        id=task.id,
+        title=task.title,
+        kind=task.kind.value,
+        portfolio=task.portfolio,
+        portfolio_name=snapshot.portfolios.get(task.portfolio, task.portfolio),
+        due=task.due,
+        shifted_from=task.shifted_from,
+        location=task.location,
+        duration=task.duration,
+        description=task.description,
+        assignee_names=tuple(people[p].name for p in task.assignees if p in people),
+        indicator_names=tuple(snapshot.indicators.get(i, i) for i in task.indicators),
+    )
+    result = []
+    for person_id in request.to:
+        person = people.get(person_id)
+        if person is None or not person.active:
+            continue
+        if person.digest_only and request.message in DIGEST_INSTEAD:
+            continue  # they chose the weekly digest over day-to-day reminders
+        locale = snapshot.locale_of(person)
+        context = task_context(
+            facts,
+            Recipient(person.id, person.name, person.email, locale),
+            snapshot.zone,
+            snapshot.organisation,
+            signer.task_links(task, person, request.message, now),
+            change=request.change,
+            overdue_days=request.overdue_days,
+            proposal=_proposal(request.proposal, snapshot, locale),
+        )
+        result.append(
+            Outgoing(
+                key=f"{request.key}|{person.id}",
+                message=request.message,
+                person=person,
+                locale=locale,
+                context=context,
+                task_id=task.id,
+                cycle_id=f"{task.portfolio}/{task.year}",
+                scheduled_at=request.scheduled_at,
+                calendar=calendar,
+                group=group,
+            )
+        )
+    return result
+
+
+def _proposal(proposal: Proposal | None, snapshot: Snapshot, locale: str) -> dict[str, str]:
+    if proposal is None:
+        return {"by": "", "due_text": "", "reason": ""}
+    by = snapshot.people.get(proposal.by)
+    return {
+        "by": by.name if by else proposal.by,
+        "due_text": formatting.when(proposal.due, snapshot.zone, locale),
+        "reason": proposal.reason or "",
+    }
+
+
+@dataclass(frozen=True)
+class PlanMessage:
+    """A cycle's request to tell people about its plan or its evaluation."""
+
+    key: str
+    message: MessageType
+    portfolio: str
+    year: int
+    to: tuple[str, ...]
+    scheduled_at: datetime
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def plan_messages(
+    request: PlanMessage,
+    snapshot: Snapshot,
+    app_url: str,
+    occurrences: int,
+    scorecard: dict[str, Any],
+) -> list[Outgoing]:
+    """One message per active recipient, in their language."""
+    facts = dict(request.facts)
+    approver = facts.pop("approved_by", None)
+    people = snapshot.people
+    portfolio = snapshot.portfolios.get(request.portfolio, request.portfolio)
+    cycle_id = f"{request.portfolio}/{request.year}"
+    result = []
+    for person_id in request.to:
+        person = people.get(person_id)
+        if person is None or not person.active:
+            continue
+        locale = snapshot.locale_of(person)
+        plan = {
+            "portfolio": request.portfolio,
+            "portfolio_name": portfolio,
+            "year": facts.get("year", request.year),
+            "items": facts.get("items", 0),
+            "occurrences": occurrences,
+            "carried_over": facts.get("carried_over", 0),
+            "approve_by_text": formatting.day(
+                _deadline(facts, request.scheduled_at), snapshot.zone, locale
+            ),
+            "approved_by": people[approver].name if approver in people else approver,
+        }
+        context = plan_context(
+            Recipient(person.id, person.name, person.email, locale),
+            snapshot.organisation,
+            plan,
+            {"view": f"{app_url}/cycles/{request.portfolio}/{request.year}"},
+            indicators=facts.get("indicators", []),
+            score=score_facts(scorecard, locale),
+            amended=facts.get("amended", {}).get(person.id, {}),
+        )
+        result.append(
+            Outgoing(
+                key=f"{request.key}|{person.id}",
+                message=request.message,
+                person=person,
+                locale=locale,
+                context=context,
+                task_id=None,
+                cycle_id=cycle_id,
+                scheduled_at=request.scheduled_at,
+            )
+        )
+    return result
+
+
+def failure_report(
+    failed: Outgoing, subject: str, error: str, officer: Contact, snapshot: Snapshot
+) -> Outgoing:
+    """What an officer is told when a message was refused for good."""
+    locale = snapshot.locale_of(officer)
+    context = plan_context(
+        Recipient(officer.id, officer.name, officer.email, locale),
+        snapshot.organisation,
+        {},
+        {},
+        failure={
+            "name": failed.person.name,
+            "email": failed.person.email,
+            "subject": subject,
+            "error": error,
+        },
+    )
+    return Outgoing(
+        key=f"{failed.key}|failed|{officer.id}",
+        message=MessageType.delivery_failed,
+        person=officer,
+        locale=locale,
+        context=context,
+        task_id=failed.task_id,
+        cycle_id=failed.cycle_id,
+        scheduled_at=failed.scheduled_at,
+    )
+
+
+STATUS_LABELS = {
+    "fr": {
+        "on_track": "en bonne voie",
+        "at_risk": "à surveiller",
+        "off_track": "en retard sur la cible",
+        "no_data": "sans valeur",
+    },
+    "en": {
+        "on_track": "on track",
+        "at_risk": "at risk",
+        "off_track": "off track",
+        "no_data": "no value",
+    },
+}
+
+
+def score_facts(card: dict[str, Any], locale: str) -> dict[str, Any]:
+    """What an evaluation message says about a stored scorecard."""
+    tasks = card.get("tasks", {})
+    labels = STATUS_LABELS.get(locale, STATUS_LABELS["fr"])
+    return {
+        "done_on_time": tasks.get("done_on_time", 0),
+        "done_late": tasks.get("done_late", 0),
+        "missed": tasks.get("missed", 0),
+        "indicators": [
+            {
+                "name": row["name"],
+                "value_text": _number(row.get("value")),
+                "target_text": _number(row.get("target")),
+                "status_text": labels.get(row["status"], row["status"]),
+            }
+            for row in card.get("indicators", [])
+        ],
+    }
+
+
+def _deadline(facts: dict[str, Any], fallback: datetime) -> datetime:
+    text = facts.get("deadline")
+    return datetime.fromisoformat(text) if isinstance(text, str) else fallback
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{value:g}".replace(".", ",")
