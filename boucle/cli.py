@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from collections import Counter
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -148,19 +150,50 @@ def _sessions():  # noqa: ANN202
     return SessionFactory(engine)
 
 
-def _run(coroutine) -> None:  # noqa: ANN001
+_run_as_command = False  # set by main(): the process is this command and nothing else
+
+
+def _finish(code: int) -> NoReturn:
+    """Exit with `code`, what was printed flushed first.
+
+    A command process that has run a Temporal client leaves without the interpreter's
+    teardown: the client runtime's threads can abort it there, after the work is done
+    ("PyGILState_Release", sdk-python#300), and a script would see status 134. Called in
+    another program's process (tests, CliRunner), it returns through typer as usual.
+    """
+    from boucle.temporal import temporal_used
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    if _run_as_command and temporal_used():
+        os._exit(code)
+    raise typer.Exit(code)
+
+
+def _run(coroutine) -> NoReturn:  # noqa: ANN001
     import asyncio
 
     from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.service import RPCError
 
+    code = 0
     try:
         asyncio.run(coroutine)
     except WorkflowUpdateFailedError as error:
-        print(f"refusé : {error.cause}", file=sys.stderr)
-        raise typer.Exit(1) from None
-    except (ConnectionError, RuntimeError) as error:
+        from api.refusals import refusal_of, refusal_text
+
+        _, refusal, params, english = refusal_of(error)
+        print(f"refusé : {refusal_text(refusal, params, 'fr', english)}", file=sys.stderr)
+        code = 1
+    except (ConnectionError, RuntimeError, RPCError) as error:
         print(f"erreur : {error}", file=sys.stderr)
-        raise typer.Exit(1) from None
+        code = 1
+    except typer.Exit as stop:
+        code = stop.exit_code
+    except KeyboardInterrupt:
+        code = 130
+    _finish(code)
 
 
 @plan_app.command("import")
@@ -363,18 +396,30 @@ def worker_command() -> None:
     from boucle.temporal import run_event_loop
 
     async def work() -> None:
+        import asyncio
+        import signal
+
         from boucle.scheduler import build_scheduler
         from boucle.temporal import build_worker, connect, mailer_for
 
         settings = _settings()
+        sessions = _sessions()
         client = await connect(settings)
+        stop = asyncio.Event()
+        for name in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(name, stop.set)
         with ThreadPoolExecutor(max_workers=settings.worker_threads) as executor:
-            worker = build_worker(client, settings, _sessions(), mailer_for(settings), executor)
-            if settings.scheduler:
-                build_scheduler(client, settings.task_queue, "Europe/Paris").start()
-            await worker.run()
+            worker = build_worker(client, settings, sessions, mailer_for(settings), executor)
+            scheduler = build_scheduler(client, settings.task_queue, sessions)
+            async with worker:  # on SIGTERM: running activities finish, then it stops
+                if settings.scheduler:
+                    scheduler.start()
+                await stop.wait()
+                if settings.scheduler:
+                    scheduler.shutdown(wait=False)
 
     run_event_loop(work())
+    _finish(0)
 
 
 @app.command("api")
@@ -391,6 +436,7 @@ def api_command() -> None:
     uvicorn.run(
         create_app(settings), host=settings.api_host, port=settings.api_port, loop="asyncio"
     )
+    _finish(0)
 
 
 @app.command("dev")
@@ -401,10 +447,18 @@ def dev_command(
     from boucle.dev import run_dev
     from boucle.temporal import run_event_loop
 
-    run_event_loop(run_dev(_settings(), config))
+    try:
+        run_event_loop(run_dev(_settings(), config))
+    except SystemExit as stop:  # a port in use, a dev server that would not start
+        if stop.code not in (None, 0):
+            print(f"erreur : {stop.code}", file=sys.stderr)
+            _finish(1)
+    _finish(0)
 
 
 def main() -> None:
+    global _run_as_command
+    _run_as_command = True
     app()
 
 

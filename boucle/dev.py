@@ -76,7 +76,7 @@ async def run_dev(settings: Settings, config_path: Path) -> None:
                     log_level="warning",
                 )
             )
-            scheduler = build_scheduler(client, settings.task_queue, "Europe/Paris")
+            scheduler = build_scheduler(client, settings.task_queue, sessions)
             async with worker:
                 scheduler.start()
                 api_task = asyncio.create_task(api.serve())

@@ -1,20 +1,28 @@
 """Organisation-wide periodic jobs (APScheduler 3). Each only starts a Temporal workflow whose
-id carries the period, so several processes firing the same job start it once."""
+id carries the period, so several processes firing the same job start it once. They fire in
+the organisation's time zone, read from the store (and followed when a new plan changes it)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from store.database import SessionFactory
+from store.tables import Organisation
 from workflows.digest import DigestInput, DigestWorkflow, digest_workflow_id
 
 log = logging.getLogger("boucle.scheduler")
+DEFAULT_ZONE = "Europe/Paris"  # before any plan is imported
+DIGEST = "weekly-digest"
 
 
 def iso_week(moment: datetime) -> str:
@@ -22,8 +30,14 @@ def iso_week(moment: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
+def organisation_zone(sessions: SessionFactory) -> str:
+    with sessions() as session:
+        organisation = session.get(Organisation, 1)
+    return organisation.timezone if organisation else DEFAULT_ZONE
+
+
 async def start_weekly_digest(client: Client, task_queue: str, fired_at: datetime) -> bool:
-    """Start this week's digest; False when another process already did."""
+    """Start the digest of `fired_at`'s week (local); False when another process already did."""
     week = iso_week(fired_at)
     try:
         await client.start_workflow(
@@ -39,17 +53,32 @@ async def start_weekly_digest(client: Client, task_queue: str, fired_at: datetim
     return True
 
 
-def build_scheduler(client: Client, task_queue: str, timezone: str) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone=timezone)
+def digest_trigger(zone: str) -> CronTrigger:
+    """Mondays at 08:00 in the organisation's zone."""
+    return CronTrigger(day_of_week="mon", hour=8, minute=0, timezone=zone)
+
+
+def build_scheduler(client: Client, task_queue: str, sessions: SessionFactory) -> AsyncIOScheduler:
+    current = {"zone": organisation_zone(sessions)}
+    scheduler = AsyncIOScheduler(timezone=current["zone"])
 
     async def weekly_digest() -> None:
-        await start_weekly_digest(client, task_queue, datetime.now(scheduler.timezone))
+        now = datetime.now(ZoneInfo(current["zone"]))
+        await start_weekly_digest(client, task_queue, now)
+
+    async def follow_the_zone() -> None:
+        zone = await asyncio.to_thread(organisation_zone, sessions)
+        if zone != current["zone"]:
+            log.info("the organisation's zone is now %s: jobs follow it", zone)
+            current["zone"] = zone
+            scheduler.reschedule_job(DIGEST, trigger=digest_trigger(zone))
 
     scheduler.add_job(
         weekly_digest,
-        CronTrigger(day_of_week="mon", hour=8, minute=0, timezone=timezone),
-        id="weekly-digest",
+        digest_trigger(current["zone"]),
+        id=DIGEST,
         misfire_grace_time=3600,
         coalesce=True,
     )
+    scheduler.add_job(follow_the_zone, IntervalTrigger(minutes=10), id="organisation-zone")
     return scheduler

@@ -22,8 +22,17 @@ from store.database import SessionFactory
 from workflows.converter import DATA_CONVERTER
 from workflows.registry import WORKFLOWS, workflow_runner
 
+_connected = False
+
+
+def temporal_used() -> bool:
+    """Whether this process has started the Temporal runtime (its threads outlive clients)."""
+    return _connected
+
 
 async def connect(settings: Settings) -> Client:
+    global _connected
+    _connected = True
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,

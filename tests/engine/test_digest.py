@@ -54,3 +54,36 @@ async def test_two_schedulers_firing_the_same_monday_send_one_digest(
     assert digest["Subject"] == "Votre semaine : 1 tâche, 1 en retard"
     text = digest.get_body(("plain",)).get_content()
     assert "Tâche 0" in text and "Tâche 1" in text and "Tâche 2" not in text
+
+
+async def test_the_digest_fires_on_monday_at_eight_in_the_organisations_own_zone(
+    tmp_path: Path,
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from boucle.scheduler import DIGEST, build_scheduler
+    from store.tables import Organisation
+
+    sessions = store_with(plan_with(""), tmp_path)
+    with sessions() as session:
+        organisation = session.get(Organisation, 1)
+        assert organisation is not None
+        organisation.timezone = "Indian/Reunion"  # UTC+4 all year
+        session.add(organisation)
+        session.commit()
+    scheduler = build_scheduler(None, "boucle", sessions)  # type: ignore[arg-type]
+    wednesday = datetime(2027, 3, 10, 12, tzinfo=UTC)
+    fire = scheduler.get_job(DIGEST).trigger.get_next_fire_time(None, wednesday)
+    assert fire.astimezone(UTC) == datetime(2027, 3, 15, 4, tzinfo=UTC)  # 08:00 in Saint-Denis
+    assert iso_week(fire) == "2027-W11"
+
+    with sessions() as session:  # a new plan moves the organisation to Paris
+        organisation = session.get(Organisation, 1)
+        assert organisation is not None
+        organisation.timezone = "Europe/Paris"
+        session.add(organisation)
+        session.commit()
+    await scheduler.get_job("organisation-zone").func()
+    fire = scheduler.get_job(DIGEST).trigger.get_next_fire_time(None, wednesday)
+    assert fire.astimezone(ZoneInfo("Europe/Paris")).hour == 8
+    assert fire.astimezone(UTC) == datetime(2027, 3, 15, 7, tzinfo=UTC)
