@@ -100,17 +100,22 @@ class TaskActivities:
             handle = client.get_workflow_handle(task_workflow_id(item.task_id))
             argument: CancelRequest | ReassignRequest | RescheduleRequest
             if item.cancel:
-                name, argument = "cancel", CancelRequest(by=item.by, reason=item.reason)
+                name, argument = (
+                    "cancel",
+                    CancelRequest(by=item.by, reason=item.reason, quiet=True),
+                )
             elif item.assignees is not None:
                 name, argument = (
                     "reassign",
-                    ReassignRequest(by=item.by, assignees=item.assignees, reason=item.reason),
+                    ReassignRequest(
+                        by=item.by, assignees=item.assignees, reason=item.reason, quiet=True
+                    ),
                 )
             else:
                 assert item.due is not None
                 name, argument = (
                     "reschedule",
-                    RescheduleRequest(by=item.by, due=item.due, reason=item.reason),
+                    RescheduleRequest(by=item.by, due=item.due, reason=item.reason, quiet=True),
                 )
             async with gate:
                 try:

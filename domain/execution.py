@@ -234,3 +234,68 @@ def due_problem(due: datetime, calendar: WorkingCalendar, now: datetime) -> Prob
         params={"day": day.isoformat(), "name": name},
         message=f"{day.isoformat()} is not a working day ({name})",
     )
+
+
+def amendment_effects(
+    before: ExecutedPlan,
+    after: ExecutedPlan,
+    calendar: WorkingCalendar,
+    ended: set[str],
+) -> dict[str, dict[str, list[dict[str, str | int]]]]:
+    """What an amendment changes for each person, over the tasks still open: items given to
+    them or taken from them, items added or cancelled, occurrences moved or cancelled.
+
+    Each entry names the item (`title`), how many open occurrences it concerns, and the next
+    or moved due times as ISO text.
+    """
+    old = {t.id: t for t in every_task(before, calendar) if t.id not in ended}
+    new = {t.id: t for t in every_task(after, calendar) if t.id not in ended}
+    effects: dict[str, dict[str, list[dict[str, str | int]]]] = {}
+
+    def tell(people: set[str], kind: str, entry: dict[str, str | int]) -> None:
+        for person in sorted(people):
+            effects.setdefault(person, {}).setdefault(kind, []).append(entry)
+
+    def summary(tasks: list[Task]) -> dict[str, str | int]:
+        tasks = sorted(tasks, key=lambda task: task.due)
+        return {
+            "title": tasks[0].title,
+            "occurrences": len(tasks),
+            "next": tasks[0].due.isoformat(),
+        }
+
+    by_item: dict[str, tuple[list[Task], list[Task]]] = {}
+    for task in old.values():
+        if not is_cancelled(before, task):
+            by_item.setdefault(task.item, ([], []))[0].append(task)
+    for task in new.values():
+        if not is_cancelled(after, task):
+            by_item.setdefault(task.item, ([], []))[1].append(task)
+    for item, (was, now) in by_item.items():
+        item_cancelled = item in after.cancelled_items and item not in before.cancelled_items
+        if item_cancelled and was:
+            tell({p for t in was for p in t.people}, "cancelled", summary(was))
+            continue
+        if not now:
+            continue
+        if not was:
+            tell({p for t in now for p in t.people}, "added", summary(now))
+            continue
+        had, has = {p for t in was for p in t.people}, {p for t in now for p in t.people}
+        tell(has - had, "assigned", summary(now))
+        tell(had - has, "unassigned", summary(was))
+    for task_id, change in after.occurrences.items():
+        if before.occurrences.get(task_id) == change or task_id not in old:
+            continue
+        task = old[task_id]
+        if change.cancelled:
+            tell(set(task.people), "cancelled", summary([task]))
+        elif change.due is not None and task_id in new:
+            moved: dict[str, str | int] = {
+                "title": task.title,
+                "occurrences": 1,
+                "from": task.due.isoformat(),
+                "next": new[task_id].due.isoformat(),
+            }
+            tell(set(new[task_id].people), "moved", moved)
+    return effects

@@ -245,7 +245,7 @@ def plan_messages(
             {"view": f"{app_url}/cycles/{request.portfolio}/{request.year}"},
             indicators=facts.get("indicators", []),
             score=score_facts(scorecard, locale),
-            amended=facts.get("amended", {}).get(person.id, {}),
+            amended=amended_facts(facts, person.id, snapshot, locale),
         )
         result.append(
             Outgoing(
@@ -260,6 +260,33 @@ def plan_messages(
             )
         )
     return result
+
+
+AMENDED_KINDS = ("assigned", "added", "moved", "unassigned", "cancelled")
+
+
+def amended_facts(
+    facts: dict[str, Any], person: str, snapshot: Snapshot, locale: str
+) -> dict[str, Any]:
+    """What an amendment changed for one person, its times written for them."""
+    effects = facts.get("amended", {}).get(person, {})
+    author = snapshot.people.get(facts.get("amended_by", ""))
+
+    def written(entry: dict[str, Any]) -> dict[str, Any]:
+        times = {
+            f"{name}_text": formatting.when(
+                datetime.fromisoformat(entry[name]), snapshot.zone, locale
+            )
+            for name in ("next", "from")
+            if entry.get(name)
+        }
+        return {**entry, **times}
+
+    return {
+        "by": author.name if author else facts.get("amended_by", ""),
+        "reason": facts.get("reason", ""),
+        **{kind: [written(entry) for entry in effects.get(kind, [])] for kind in AMENDED_KINDS},
+    }
 
 
 def failure_report(

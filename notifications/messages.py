@@ -26,6 +26,7 @@ class MessageType(StrEnum):
     evaluation_ready = "evaluation_ready"
     review_request = "review_request"
     draft_ready = "draft_ready"
+    plan_amended = "plan_amended"
     digest = "digest"
     delivery_failed = "delivery_failed"
     reschedule_requested = "reschedule_requested"

@@ -124,6 +124,7 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
             score=score,
             week=week,
             indicators=["Part des produits bio", "Part des produits locaux"],
+            amended=sample_amendment(locale),
             failure={
                 "name": "Nadia Benali",
                 "email": "nadia.benali@exemple",
@@ -160,6 +161,32 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
             else "Monday 22 February 2027 at 5:00 PM",
         },
     )
+
+
+def sample_amendment(locale: str) -> dict[str, Any]:
+    """An officer hands a recurring action over and cancels an occurrence."""
+    fr = locale == "fr"
+    return {
+        "by": "Claire Martin",
+        "reason": "réorganisation du service" if fr else "the team is reorganised",
+        "assigned": [
+            {
+                "title": "Groupe de travail menus de saison",
+                "occurrences": 4,
+                "next_text": "jeudi 6 mai 2027 à 10 h" if fr else "Thursday 6 May 2027 at 10:00 AM",
+            }
+        ],
+        "added": [],
+        "moved": [],
+        "unassigned": [],
+        "cancelled": [
+            {
+                "title": "Point fournisseurs",
+                "occurrences": 1,
+                "next_text": "mardi 8 juin 2027 à 14 h" if fr else "Tuesday 8 June 2027 at 2:00 PM",
+            }
+        ],
+    }
 
 
 def sample_rendered(message: MessageType, locale: str) -> RenderedMessage:

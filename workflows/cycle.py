@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.execution import (
         LAUNCH_AHEAD,
         ExecutedPlan,
+        amendment_effects,
         amendment_problems,
         close_time,
         evaluation_opens,
@@ -516,6 +517,18 @@ class PortfolioCycleWorkflow:
                 created_by=amendment.by,
             ),
             result_type=int,
+        )
+        # One message per person, saying everything this amendment changes for them.
+        effects = amendment_effects(previous, self.executed, self.calendar, set(ended))
+        told = {person: effect for person, effect in effects.items() if person != amendment.by}
+        await self._plan_notice(
+            f"amended|{update_id}",
+            "plan_amended",
+            tuple(told),
+            workflow.now(),
+            amended=told,
+            amended_by=amendment.by,
+            reason=amendment.reason or "",
         )
 
     @workflow.update

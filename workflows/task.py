@@ -357,7 +357,7 @@ class TaskWorkflow:
     async def reschedule(self, request: RescheduleRequest) -> TaskView:
         if self.legacy is not None:
             return await self.legacy.reschedule(request)
-        await self._apply_reschedule(request.due, request.reason)
+        await self._apply_reschedule(request.due, request.reason, request.quiet)
         return self.view()
 
     @reschedule.validator
@@ -366,15 +366,15 @@ class TaskWorkflow:
         self._require_officer(request.by)
         self._validate_due(request.due)
 
-    async def _apply_reschedule(self, due: datetime, reason: str | None) -> None:
+    async def _apply_reschedule(self, due: datetime, reason: str | None, quiet: bool) -> None:
         self.state.task = self.task.model_copy(update={"due": due})
         self.state.sequence += 1
         await self._pin(skip_before=workflow.now())  # the close time moves with the task
         self.changed = True
-        message = "invitation_updated" if self.task.is_event else "task_updated"
-        await self._tell(
-            message, self.task.people if self.task.is_event else self.task.assignees, reason
-        )
+        if self.task.is_event:  # a calendar needs its update, whoever tells people
+            await self._tell("invitation_updated", self.task.people, reason)
+        elif not quiet:
+            await self._tell("task_updated", self.task.assignees, reason)
         await self._project()
 
     @workflow.update
@@ -416,7 +416,9 @@ class TaskWorkflow:
         message = "reschedule_approved" if decision.approve else "reschedule_refused"
         await self._tell(message, (proposal.by,), decision.reason, proposal)
         if decision.approve:
-            await self._apply_reschedule(proposal.due, decision.reason or proposal.reason)
+            await self._apply_reschedule(
+                proposal.due, decision.reason or proposal.reason, quiet=False
+            )
         return self.view()
 
     @decide_reschedule.validator
@@ -433,7 +435,7 @@ class TaskWorkflow:
     async def reassign(self, request: ReassignRequest) -> TaskView:
         if self.legacy is not None:
             return await self.legacy.reassign(request)
-        await self._apply_reassign(tuple(request.assignees), request.reason)
+        await self._apply_reassign(tuple(request.assignees), request.reason, request.quiet)
         return self.view()
 
     @reassign.validator
@@ -450,7 +452,9 @@ class TaskWorkflow:
                 people=listed,
             )
 
-    async def _apply_reassign(self, assignees: tuple[str, ...], reason: str | None) -> None:
+    async def _apply_reassign(
+        self, assignees: tuple[str, ...], reason: str | None, quiet: bool
+    ) -> None:
         before = set(self.task.people)
         self.state.task = self.task.model_copy(update={"assignees": assignees})
         self.state.sequence += 1
@@ -464,7 +468,7 @@ class TaskWorkflow:
                 "invitation_updated", tuple(p for p in self.task.people if p not in added), reason
             )
             await self._tell("invitation_cancelled", removed, reason)
-        else:
+        elif not quiet:
             await self._tell("task_assigned", added, reason)
             await self._tell("task_cancelled", removed, reason)
         await self._project()
@@ -473,7 +477,7 @@ class TaskWorkflow:
     async def cancel(self, request: CancelRequest) -> TaskView:
         if self.legacy is not None:
             return await self.legacy.cancel(request)
-        await self._apply_cancel(request.reason)
+        await self._apply_cancel(request.reason, request.quiet)
         return self.view()
 
     @cancel.validator
@@ -481,12 +485,12 @@ class TaskWorkflow:
         self._require_open()
         self._require_officer(request.by)
 
-    async def _apply_cancel(self, reason: str | None) -> None:
+    async def _apply_cancel(self, reason: str | None, quiet: bool) -> None:
         self.state.status = TaskStatus.cancelled
         self.state.sequence += 1
         if self.task.is_event:
             await self._tell("invitation_cancelled", self.task.people, reason)
-        else:
+        elif not quiet:
             await self._tell("task_cancelled", self.task.assignees, reason)
         await self._project()
 
@@ -497,11 +501,11 @@ class TaskWorkflow:
         if self.legacy is not None:
             await self.legacy.cycle_cancel(request)
         elif self.state.status == TaskStatus.open:
-            await self._apply_cancel(request.reason)
+            await self._apply_cancel(request.reason, quiet=False)
 
     @workflow.signal
     async def cycle_reassign(self, request: ReassignRequest) -> None:
         if self.legacy is not None:
             await self.legacy.cycle_reassign(request)
         elif self.state.status == TaskStatus.open:
-            await self._apply_reassign(tuple(request.assignees), request.reason)
+            await self._apply_reassign(tuple(request.assignees), request.reason, quiet=False)

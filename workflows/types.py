@@ -116,6 +116,7 @@ class RescheduleRequest(BaseModel):
     by: str
     due: datetime
     reason: str | None = None
+    quiet: bool = False  # an amendment tells people itself (events still send their .ics)
 
 
 class RescheduleProposal(BaseModel):
@@ -136,11 +137,13 @@ class ReassignRequest(BaseModel):
     by: str
     assignees: list[str]
     reason: str | None = None
+    quiet: bool = False
 
 
 class CancelRequest(BaseModel):
     by: str
     reason: str | None = None
+    quiet: bool = False
 
 
 class TaskView(BaseModel):
