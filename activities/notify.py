@@ -87,9 +87,10 @@ class NotificationActivities:
         )
         snapshot = self.directory.snapshot(request.concerned)
         now = datetime.now(UTC)
-        calendar, group = None, None
+        calendar, group, shown = None, None, None
         if request.message in CALENDAR_METHODS:
             task, people = notice.task, snapshot.people
+            series = self.series.series(task, snapshot.zone)
             calendar, group = invitation(
                 task,
                 [(people[p].name, people[p].email) for p in task.people if p in people],
@@ -98,9 +99,11 @@ class NotificationActivities:
                 notice.sequence,
                 (self.config.sender_name, self.config.sender_email),
                 now,
-                self.series.series(task, snapshot.zone),
+                series,
             )
-        return task_messages(request, snapshot, self.signer, now, calendar, group)
+            if group is not None and series is not None:
+                shown = series[1][0]  # the series' email tells of its first session
+        return task_messages(request, snapshot, self.signer, now, calendar, group, shown)
 
     def _plan_messages(self, notice: PlanNotice) -> list[Outgoing]:
         approver = notice.facts.get("approved_by")

@@ -34,26 +34,37 @@ def _same_date_next_year(day: date) -> date:
         return day.replace(year=day.year + 1, day=28)
 
 
+def _until_next_year(part: str) -> str:
+    """`UNTIL=20270630T235959Z` a year later."""
+    key, _, value = part.partition("=")
+    return f"{key}={int(value[:4]) + 1}{value[4:]}"
+
+
 def roll_forward(item: PlanItem, year: int) -> PlanItem | None:
-    """The item moved to `year`: a rule keeps its meaning (first Monday stays first Monday)."""
+    """The item moved to `year`: a rule keeps its meaning (first Monday stays first Monday),
+    its place in the year and its length (three weekly sessions in March stay three)."""
     start, _ = anchor_datetime(item)
     field = "start" if item.start is not None else "due"
     if item.rrule:
-        # COUNT and UNTIL bound this year's series; next year's runs the rule on its own year
-        # (a COUNT=12 that ended in December must not leave next year empty).
-        rule = ";".join(
-            part
-            for part in item.rrule.split(";")
-            if not part.upper().startswith(("UNTIL=", "COUNT="))
-        )
-        occurrences = parse_rrule(rule, start.replace(year=year - 1), year)
-        if not occurrences:
+        parts = item.rrule.split(";")
+        bounds = ("UNTIL=", "COUNT=")
+        unbounded = ";".join(p for p in parts if not p.upper().startswith(bounds))
+        # The rule's first occurrence from (about) the same date next year: within the week
+        # before it, so that a first Thursday of January stays the first one of January.
+        since = _same_date_next_year(start.date()) - timedelta(days=6)
+        occurrences = parse_rrule(unbounded, start.replace(year=year - 1), year)
+        first = next((o for o in occurrences if o.date() >= since), None)
+        if first is None:
             return None
-        first = occurrences[0]
+        kept = [
+            _until_next_year(p) if p.upper().startswith("UNTIL=") else p
+            for p in parts
+            if p.upper().startswith(bounds)
+        ]
         anchor = (
             first.isoformat(timespec="minutes") if "T" in item.anchor else first.date().isoformat()
         )
-        return item.model_copy(update={field: anchor, "rrule": rule})
+        return item.model_copy(update={field: anchor, "rrule": ";".join([unbounded, *kept])})
     if item.kind.is_event:
         # Events keep their weekday: 52 weeks later, or 53 when that stays in the old year.
         moved = start.date() + timedelta(weeks=52)

@@ -131,9 +131,12 @@ def task_messages(
     now: datetime,
     calendar: bytes | None = None,
     group: str | None = None,
+    shown: Task | None = None,
 ) -> list[Outgoing]:
-    """One message per active recipient (a digest-only person skips day-to-day reminders)."""
-    task, people = request.task, snapshot.people
+    """One message per active recipient (a digest-only person skips day-to-day reminders);
+    `shown` is the occurrence the text describes (a series is invited to by its first)."""
+    people = snapshot.people
+    task = shown or request.task
     facts = TaskFacts(
         id=task.id,
         title=task.title,
@@ -148,6 +151,7 @@ def task_messages(
         assignee_names=tuple(people[p].name for p in task.assignees if p in people),
         indicator_names=tuple(snapshot.indicators.get(i, i) for i in task.indicators),
     )
+    task = request.task
     result = []
     for person_id in request.to:
         person = people.get(person_id)

@@ -463,7 +463,8 @@ class PortfolioCycleWorkflow:
         before = {task.id: task for task in every_task(previous, self.calendar)}
         self.state.executed = with_changes(previous, amendment, workflow.now())
         after = every_task(self.executed, self.calendar)
-        ended, started = self.state.ended, set(self.state.started)
+        # As they stood when the amendment came: tasks it cancels report their end meanwhile.
+        ended, started = set(self.state.ended), set(self.state.started)
         changes: list[TaskChange] = []
         touched: list[Task] = []
         for task in after:
@@ -519,7 +520,7 @@ class PortfolioCycleWorkflow:
             result_type=int,
         )
         # One message per person, saying everything this amendment changes for them.
-        effects = amendment_effects(previous, self.executed, self.calendar, set(ended))
+        effects = amendment_effects(previous, self.executed, self.calendar, ended)
         told = {person: effect for person, effect in effects.items() if person != amendment.by}
         await self._plan_notice(
             f"amended|{update_id}",
@@ -655,9 +656,12 @@ class PortfolioCycleWorkflow:
 
     async def _improving(self) -> None:
         facts = await self._facts()
+        # An item the officer cancelled during the year does not come back next year.
+        cancelled = set(self.executed.cancelled_items)
+        kept = [item for item in self.executed.plan.items if item.id not in cancelled]
         draft = next_year_draft(
             self.executed.document,
-            self.executed.plan,
+            self.executed.plan.model_copy(update={"items": kept}),
             facts.outcomes,
             self.state.scorecard,
             self.state.review,

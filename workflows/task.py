@@ -386,6 +386,7 @@ class TaskWorkflow:
             "reschedule_requested",
             self.input.officers,
             f"{proposal.due.isoformat()}|{proposal.reason or ''}",
+            proposal,  # who asks, for when and why: what the officer's email says
         )
         return self.view()
 
