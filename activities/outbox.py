@@ -129,11 +129,11 @@ class Outbox:
     def claim_all(self, claims: Sequence[Claim]) -> list[Claimed]:
         """Write the rows that do not exist yet and take the leases that are free."""
         try:
-            with self.sessions.engine.begin() as connection:
+            with self.sessions.writing() as connection:
                 return self._claim_in(connection, claims)
         except IntegrityError:
             # Another worker wrote one of the rows between our read and our write: again.
-            with self.sessions.engine.begin() as connection:
+            with self.sessions.writing() as connection:
                 return self._claim_in(connection, claims)
 
     def _claim_in(self, connection: Connection, claims: Sequence[Claim]) -> list[Claimed]:
@@ -242,7 +242,7 @@ class Outbox:
                 lease_until=None,
             )
         )
-        with self.sessions.engine.begin() as connection:
+        with self.sessions.writing() as connection:
             connection.execute(
                 statement,
                 [

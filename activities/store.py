@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, update
+from sqlalchemy import insert as sa_insert
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 from temporalio import activity
 
@@ -25,6 +27,49 @@ from workflows.types import (
 )
 
 ENDED = ("done", "cancelled", "missed")
+TASKS = Task.__table__  # type: ignore[attr-defined]
+CYCLES = Cycle.__table__  # type: ignore[attr-defined]
+VERSIONS = PlanVersion.__table__  # type: ignore[attr-defined]
+PEOPLE = TaskPerson.__table__  # type: ignore[attr-defined]
+
+
+def _task_values(row: TaskRow, now: datetime) -> dict[str, object]:
+    task = row.task
+    return {
+        "id": task.id,
+        "cycle_id": row.cycle_id,
+        "portfolio": task.portfolio,
+        "year": task.year,
+        "item": task.item,
+        "kind": task.kind.value,
+        "title": task.title,
+        "due_at": task.due,
+        "original_at": task.original,
+        "assignees": list(task.assignees),
+        "attendees": list(task.attendees),
+        "indicators": list(task.indicators),
+        "location": task.location,
+        "duration": task.duration,
+        "status": row.status.value,
+        "done_at": row.done_at,
+        "done_by": row.done_by,
+        "comment": row.comment,
+        "evidence_url": row.evidence_url,
+        "sequence": row.sequence,
+        "updated_at": now,
+        "closes_at": row.closes_at,
+        "schedule": None
+        if row.schedule is None
+        else [[n.at.isoformat(), n.type.value, n.task, list(n.to)] for n in row.schedule],
+    }
+
+
+def _concerned(row: TaskRow) -> list[tuple[str, str]]:
+    """Who a task concerns, for "my tasks": its assignees, then its other attendees."""
+    task = row.task
+    return [(p, "assignee") for p in task.assignees] + [
+        (p, "attendee") for p in dict.fromkeys(task.attendees) if p not in task.assignees
+    ]
 
 
 def next_plan_version(session: Session, portfolio: str, year: int) -> int:
@@ -45,36 +90,42 @@ class StoreActivities:
     @activity.defn(name=ActivityName.project_cycle)
     def project_cycle(self, row: CycleRow) -> None:
         cycle_id = f"{row.portfolio}/{row.year}"
-        with self.sessions() as session:
-            cycle = session.get(Cycle, cycle_id) or Cycle(
-                id=cycle_id,
-                portfolio=row.portfolio,
-                year=row.year,
-                phase=row.phase.value,
-                workflow_id=cycle_workflow_id(row.portfolio, row.year),
-            )
-            cycle.phase = row.phase.value
-            cycle.plan_version = row.plan_version
-            cycle.submitted_at = row.submitted_at
-            cycle.approved_at = row.approved_at
-            cycle.approved_by = row.approved_by
-            cycle.evaluate_on = row.evaluate_on
-            cycle.updated_at = datetime.now(UTC)
-            session.add(cycle)
-            if row.approved_at is not None and row.plan_version is not None:
-                version = session.exec(
-                    select(PlanVersion).where(
-                        PlanVersion.portfolio == row.portfolio,
-                        PlanVersion.year == row.year,
-                        PlanVersion.version == row.plan_version,
+        values = {
+            "phase": row.phase.value,
+            "plan_version": row.plan_version,
+            "submitted_at": row.submitted_at,
+            "approved_at": row.approved_at,
+            "approved_by": row.approved_by,
+            "evaluate_on": row.evaluate_on,
+            "updated_at": datetime.now(UTC),
+        }
+        with self.sessions.writing() as connection:
+            changed = connection.execute(
+                update(CYCLES).where(CYCLES.c.id == cycle_id).values(values)
+            ).rowcount
+            if not changed:
+                connection.execute(
+                    sa_insert(CYCLES).values(
+                        id=cycle_id,
+                        portfolio=row.portfolio,
+                        year=row.year,
+                        workflow_id=cycle_workflow_id(row.portfolio, row.year),
+                        **values,
                     )
-                ).first()
-                if version is not None and version.status != "approved":
-                    version.status = "approved"
-                    version.approved_at = row.approved_at
-                    version.approved_by = row.approved_by
-                    session.add(version)
-            session.commit()
+                )
+            if row.approved_at is not None and row.plan_version is not None:
+                connection.execute(
+                    update(VERSIONS)
+                    .where(
+                        VERSIONS.c.portfolio == row.portfolio,
+                        VERSIONS.c.year == row.year,
+                        VERSIONS.c.version == row.plan_version,
+                        VERSIONS.c.status != "approved",
+                    )
+                    .values(
+                        status="approved", approved_at=row.approved_at, approved_by=row.approved_by
+                    )
+                )
 
     @activity.defn(name=ActivityName.project_tasks)
     def project_tasks(self, rows: list[TaskRow]) -> None:
@@ -87,60 +138,71 @@ class StoreActivities:
         self._write_tasks(rows, keep_final=True)
 
     def _write_tasks(self, rows: list[TaskRow], *, keep_final: bool) -> None:
+        """Upsert the rows and who they concern in one transaction of a few statements (a
+        région's approval writes 11,600 of them at once)."""
+        if not rows:
+            return
         now = datetime.now(UTC)
-        with self.sessions() as session:
-            existing = {
-                task.id: task
-                for task in session.exec(
-                    select(Task).where(col(Task.id).in_([row.task.id for row in rows]))
+        ids = list(dict.fromkeys(row.task.id for row in rows))
+        with self.sessions.writing() as connection:
+            status_of: dict[str, str] = {
+                key: status
+                for key, status in connection.execute(
+                    sa_select(TASKS.c.id, TASKS.c.status).where(TASKS.c.id.in_(ids))
                 )
             }
+            written: dict[str, dict[str, object]] = {}
             for row in rows:
-                task = row.task
-                stored = existing.get(task.id)
-                if keep_final and stored is not None and stored.status in ENDED:
-                    continue
-                stored = stored or Task(
-                    id=task.id,
-                    cycle_id=row.cycle_id,
-                    portfolio=task.portfolio,
-                    year=task.year,
-                    item=task.item,
-                    kind=task.kind.value,
-                    title=task.title,
-                    due_at=task.due,
-                    original_at=task.original,
+                if keep_final and status_of.get(row.task.id) in ENDED:
+                    continue  # a task that has ended stays as it ended
+                written[row.task.id] = _task_values(row, now)
+            if not written:
+                return
+            inserts = [values for key, values in written.items() if key not in status_of]
+            updates = [values for key, values in written.items() if key in status_of]
+            if inserts:
+                connection.execute(sa_insert(TASKS), inserts)
+            if updates:
+                changing = [
+                    name for name in updates[0] if name not in ("id", "closes_at", "schedule")
+                ]
+                connection.execute(
+                    update(TASKS)
+                    .where(TASKS.c.id == bindparam("row_id"))
+                    .values({name: bindparam(f"row_{name}") for name in changing}),
+                    [
+                        {"row_id": values["id"], **{f"row_{n}": values[n] for n in changing}}
+                        for values in updates
+                    ],
                 )
-                stored.title = task.title
-                stored.due_at = task.due
-                stored.assignees = list(task.assignees)
-                stored.attendees = list(task.attendees)
-                stored.indicators = list(task.indicators)
-                stored.location = task.location
-                stored.duration = task.duration
-                stored.status = row.status.value
-                stored.done_at = row.done_at
-                stored.done_by = row.done_by
-                stored.comment = row.comment
-                stored.evidence_url = row.evidence_url
-                stored.sequence = row.sequence
-                if row.closes_at is not None:
-                    stored.closes_at = row.closes_at
-                if row.schedule is not None:
-                    stored.schedule = [
-                        [n.at.isoformat(), n.type.value, n.task, list(n.to)] for n in row.schedule
-                    ]
-                stored.updated_at = now
-                session.add(stored)
-                session.exec(delete(TaskPerson).where(col(TaskPerson.task_id) == task.id))
-                for person in task.assignees:
-                    session.add(TaskPerson(task_id=task.id, person_id=person, relation="assignee"))
-                for person in task.attendees:
-                    if person not in task.assignees:
-                        session.add(
-                            TaskPerson(task_id=task.id, person_id=person, relation="attendee")
-                        )
-            session.commit()
+                # Only a row that says what it runs replaces the schedule and close time.
+                pinned = [values for values in updates if values["schedule"] is not None]
+                if pinned:
+                    connection.execute(
+                        update(TASKS)
+                        .where(TASKS.c.id == bindparam("row_id"))
+                        .values(
+                            closes_at=bindparam("row_closes_at"),
+                            schedule=bindparam("row_schedule"),
+                        ),
+                        [
+                            {
+                                "row_id": values["id"],
+                                "row_closes_at": values["closes_at"],
+                                "row_schedule": values["schedule"],
+                            }
+                            for values in pinned
+                        ],
+                    )
+            connection.execute(delete(PEOPLE).where(PEOPLE.c.task_id.in_(list(written))))
+            people = [
+                {"task_id": row.task.id, "person_id": person, "relation": relation}
+                for row in rows
+                if row.task.id in written
+                for person, relation in _concerned(row)
+            ]
+            if people:
+                connection.execute(sa_insert(PEOPLE), people)
 
     @activity.defn(name=ActivityName.record_values)
     def record_values(self, record: ValuesRecord) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.calendar import cycle_holidays
-from domain.documents import single_plan
+from domain.documents import cycle_document
 from domain.model import PlanFile
 from store.database import SessionFactory
 from store.plans import save_organisation, save_plan_version
@@ -47,14 +48,22 @@ async def import_plans(
 ) -> list[ImportedPlan]:
     """Store the organisation and each plan as a version; start each plan's cycle."""
     results = []
-    with sessions() as session:
-        save_organisation(session, document)
-        versions = [
-            (plan, *save_plan_version(session, document, plan, by)) for plan in document.plans
-        ]
-        session.commit()
+    for attempt in range(3):
+        try:
+            with sessions() as session:
+                save_organisation(session, document)
+                versions = [
+                    (plan, *save_plan_version(session, document, plan, by))
+                    for plan in document.plans
+                ]
+                session.commit()
+            break
+        except IntegrityError:
+            # Another import wrote the same rows meanwhile: again, on what it wrote.
+            if attempt == 2:
+                raise
     for plan, version, created in versions:
-        one = single_plan(document, plan)
+        one = cycle_document(document, plan)
         started = await start_cycle(
             client, task_queue, one, version.version, with_search_attributes
         )

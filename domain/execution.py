@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.calendar import WorkingCalendar
 from domain.documents import as_data, validate_data
-from domain.model import PlanFile, PlanItem, YearPlan
+from domain.model import Person, PlanFile, PlanItem, YearPlan
 from domain.tasks import Task, plan_tasks
 from domain.timeline import Notice
 
@@ -65,6 +65,8 @@ class PlanChanges(BaseModel):
     reassign_items: dict[str, list[str]] = Field(default_factory=dict)
     reschedule_tasks: dict[str, datetime] = Field(default_factory=dict)
     cancel_tasks: list[str] = Field(default_factory=list)
+    # People it names whom the cycle's document does not list yet (from the directory).
+    people: list[Person] = Field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -99,13 +101,15 @@ def with_changes(executed: ExecutedPlan, changes: PlanChanges, now: datetime) ->
         items.append(item)
     items += changes.add
     plan = executed.plan.model_copy(update={"items": items})
+    known = {person.id for person in executed.document.people}
+    people = [*executed.document.people, *(p for p in changes.people if p.id not in known)]
     occurrences = dict(executed.occurrences)
     for task_id, due in changes.reschedule_tasks.items():
         occurrences[task_id] = OccurrenceChange(due=due, changed_at=now)
     for task_id in changes.cancel_tasks:
         occurrences[task_id] = OccurrenceChange(cancelled=True, changed_at=now)
     return ExecutedPlan(
-        document=executed.document.model_copy(update={"plans": [plan]}),
+        document=executed.document.model_copy(update={"plans": [plan], "people": people}),
         cancelled_items=list(dict.fromkeys([*executed.cancelled_items, *changes.cancel_items])),
         occurrences=occurrences,
         added_at={**executed.added_at, **{item.id: now for item in changes.add}},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 fcntl: ModuleType | None
@@ -86,6 +87,19 @@ class SessionFactory:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time and makes the others sleep and retry (up to 100 ms
+        # a turn): writers of one process take turns here instead.
+        self._writer = threading.Lock() if engine.dialect.name == "sqlite" else None
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A write transaction on its own connection, committed at the end."""
+        if self._writer is None:
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        with self._writer, self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def __call__(self) -> Iterator[Session]:

@@ -106,6 +106,7 @@ class PortfolioCycleWorkflow:
         self.start_requests: set[str] = set()  # tasks someone needs running now
         self.launched_until: datetime | None = None
         self.next_launch: datetime | None = None
+        self.planned: int | None = None  # tasks not cancelled, counted when they change
 
     @property
     def plan(self) -> YearPlan:
@@ -290,8 +291,12 @@ class PortfolioCycleWorkflow:
         started = set(self.state.started)
         launching: list[TaskInput] = []
         later: list[datetime] = []
+        active = 0
         for task in every_task(self.executed, self.calendar):
-            if task.id in started or is_cancelled(self.executed, task):
+            if is_cancelled(self.executed, task):
+                continue
+            active += 1
+            if task.id in started:
                 continue
             schedule = self._schedule(task)
             need = first_need(task, schedule)
@@ -309,6 +314,7 @@ class PortfolioCycleWorkflow:
         self.start_requests -= {item.task.id for item in launching}
         self.launched_until = horizon
         self.next_launch = min(later) if later else None
+        self.planned = active
 
     # --- planning --------------------------------------------------------------------------
 
@@ -374,6 +380,7 @@ class PortfolioCycleWorkflow:
         if self.legacy is not None:
             return self.legacy.revise(revision)
         self.document = revision.document
+        self.planned = None
         self.input = self.input.model_copy(update={"plan_version": revision.version})
         self.state.submitted_at = None  # the direction approves what it was shown
         self.state.submitted_by = None
@@ -754,8 +761,11 @@ class PortfolioCycleWorkflow:
     def view(self) -> CycleView:
         if self.legacy is not None:
             return self.legacy.view()
-        executed = self.state.executed or ExecutedPlan(document=self.document)
-        planned = [t for t in every_task(executed, self.calendar) if not is_cancelled(executed, t)]
+        if self.planned is None:  # a query is answered often: the plan is expanded once
+            executed = self.state.executed or ExecutedPlan(document=self.document)
+            self.planned = sum(
+                not is_cancelled(executed, t) for t in every_task(executed, self.calendar)
+            )
         return CycleView(
             portfolio=self.input.portfolio,
             year=self.input.year,
@@ -765,7 +775,7 @@ class PortfolioCycleWorkflow:
             approved_at=self.state.approved_at,
             approved_by=self.state.approved_by,
             tasks_started=len(self.state.started),
-            tasks_planned=len(planned),
+            tasks_planned=self.planned,
             review_recorded=self.state.review is not None,
             tasks_ended=len(self.state.ended),
             launched_until=self.launched_until,
