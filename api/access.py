@@ -18,6 +18,7 @@ from sqlmodel import Session, col, or_, select
 from api.deps import CurrentPerson
 from api.errors import ApiError
 from domain.model import Role
+from store.people import PROTECTED_ROLES
 from store.tables import Person, Portfolio, Task, TaskPerson
 
 EVERY_ROLE = tuple(Role)
@@ -70,6 +71,16 @@ TaskActor = Annotated[
         "also requires an assignee (or the officer)",
     ),
 ]
+PeopleWriter = Annotated[
+    Person,
+    allow(
+        Role.officer,
+        Role.admin,
+        scope="an officer: buyers and officers, never a role or whether someone is active; "
+        "an admin: anyone, but never their own role or activity",
+    ),
+]
+ProposalReader = Annotated[Person, allow(Role.officer, Role.admin)]
 Staff = Annotated[Person, allow(Role.officer, Role.direction)]
 Officer = Annotated[Person, allow(Role.officer)]
 Director = Annotated[Person, allow(Role.direction)]
@@ -99,6 +110,22 @@ def concerns(session: Session, person: Person, task: Task) -> bool:
 def require_concerns(session: Session, person: Person, task: Task) -> None:
     if not concerns(session, person, task):
         raise ApiError(403, "not_your_task")
+
+
+def person_write_refusal(
+    actor: Person, stored: Person | None, role: str, active: bool | None
+) -> str | None:
+    """Why `actor` may not write this person (an error code), or None."""
+    changes_role = stored is not None and stored.role != role
+    changes_activity = active is not None and (stored.active if stored else True) != active
+    if actor.role == Role.admin:
+        own = stored is not None and stored.id == actor.id
+        return "own_role" if own and (changes_role or changes_activity) else None
+    if changes_role or changes_activity:
+        return "role_change_forbidden"
+    if role in PROTECTED_ROLES:
+        return "protected_person"
+    return None
 
 
 def buyer_task_filter(session: Session, person: Person, *, only_mine: bool = False) -> Any:

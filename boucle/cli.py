@@ -194,8 +194,29 @@ def plan_import(
             )
             news = "nouvelle version" if result.new_version else "version inchangée"
             print(f"{result.portfolio}/{result.year} : v{result.version} ({news}), {state}")
+        _print_proposals()
 
     _run(work())
+
+
+def _print_proposals() -> None:
+    """Say which people changes wait for an admin (an import only proposes them)."""
+    from sqlmodel import col, select
+
+    from store.tables import PersonProposal
+
+    with _sessions()() as session:
+        pending = session.exec(
+            select(PersonProposal)
+            .where(col(PersonProposal.settled_at).is_(None))
+            .order_by(col(PersonProposal.id))
+        ).all()
+    for proposal in pending:
+        role = proposal.record.get("role")
+        print(
+            f"proposé à un administrateur (GET /proposals) : {proposal.person_id} ({role})",
+            file=sys.stderr,
+        )
 
 
 @plan_app.command("submit")

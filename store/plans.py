@@ -11,15 +11,29 @@ from sqlmodel import Session, col, func, select
 
 from domain.documents import as_data, single_plan
 from domain.model import PlanFile, YearPlan
-from store.tables import Indicator, Organisation, Person, PlanVersion, Portfolio
+from store.people import PROTECTED_ROLES, person_record, propose
+from store.tables import (
+    Indicator,
+    Organisation,
+    Person,
+    PersonProposal,
+    PlanVersion,
+    Portfolio,
+)
 
 
 def document_digest(document: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
-def save_organisation(session: Session, document: PlanFile) -> None:
-    """Upsert the organisation and everything it defines; people not listed are kept."""
+def save_organisation(session: Session, document: PlanFile) -> list[PersonProposal]:
+    """Upsert the organisation and everything it defines; people not listed are kept.
+
+    Roles are an admin's to give: the import creates and updates buyers and officers only,
+    never changes a role nor whether someone is active, and proposes everything else to an
+    admin. Only the first import, into a store that holds nobody yet (from the command line:
+    no token exists before), creates everyone as listed.
+    """
     organisation = session.get(Organisation, 1) or Organisation(id=1, name="")
     organisation.name = document.organisation.name
     organisation.timezone = document.organisation.timezone
@@ -30,15 +44,19 @@ def save_organisation(session: Session, document: PlanFile) -> None:
     }
     organisation.updated_at = datetime.now(UTC)
     session.add(organisation)
+    first_import = session.exec(select(Person.id).limit(1)).first() is None
+    proposals = []
     for person in document.people:
-        stored = session.get(Person, person.id) or Person(
-            id=person.id, name=person.name, email=person.email, role=person.role.value
-        )
-        stored.name, stored.email, stored.role = person.name, person.email, person.role.value
-        stored.locale = person.locale.value if person.locale else None
-        stored.digest_only = person.digest_only
-        stored.active = True
-        session.add(stored)
+        listed = {
+            "name": person.name,
+            "email": person.email,
+            "role": person.role.value,
+            "locale": person.locale.value if person.locale else None,
+            "digest_only": person.digest_only,
+        }
+        proposal = _save_person(session, person.id, listed, first_import)
+        if proposal is not None:
+            proposals.append(proposal)
     for folio in document.portfolios:
         stored_folio = session.get(Portfolio, folio.id) or Portfolio(id=folio.id, name=folio.name)
         stored_folio.name, stored_folio.owner_id = folio.name, folio.owner
@@ -63,6 +81,29 @@ def save_organisation(session: Session, document: PlanFile) -> None:
         stored_indicator.scope = indicator.scope.value
         stored_indicator.computed = indicator.computed.value if indicator.computed else None
         session.add(stored_indicator)
+    return proposals
+
+
+def _save_person(
+    session: Session, person_id: str, listed: dict[str, Any], first_import: bool
+) -> PersonProposal | None:
+    """Store what an import may change about one person; propose the rest."""
+    stored = session.get(Person, person_id)
+    if stored is None:
+        if first_import or listed["role"] not in PROTECTED_ROLES:
+            session.add(Person(id=person_id, active=True, **listed))
+            return None
+        return propose(session, person_id, listed, None)
+    if stored.role not in PROTECTED_ROLES:
+        for name in ("name", "email", "locale", "digest_only"):
+            setattr(stored, name, listed[name])
+        session.add(stored)
+        if stored.role == listed["role"]:
+            return None
+    current = person_record(stored)
+    if all(current[name] == value for name, value in listed.items()):
+        return None
+    return propose(session, person_id, listed, stored)
 
 
 def latest_version(session: Session, portfolio: str, year: int) -> PlanVersion | None:

@@ -212,6 +212,20 @@ class AuditEntry(SQLModel, table=True):
     status: int
 
 
+class PersonProposal(SQLModel, table=True):
+    """A change to a person that a plan import may not make: an admin accepts or dismisses it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=64, index=True)
+    current_role: str | None = Field(default=None, max_length=16)  # None: a person not stored yet
+    record: dict[str, Any] = _json({})  # the person as the plan file lists them
+    source: str = Field(default="plan import", max_length=32)
+    proposed_at: datetime | None = _when()
+    settled_by: str | None = Field(default=None, max_length=64)
+    settled_at: datetime | None = _when()
+    outcome: str | None = Field(default=None, max_length=16)  # accepted dismissed
+
+
 class Evidence(SQLModel, table=True):
     """A file attached to a task as proof of the work (kept under the data folder)."""
 

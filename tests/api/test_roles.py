@@ -88,6 +88,9 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
         "/people/lea",
         {"json": {"name": "Léa Roux", "email": "lea.roux@example.org", "role": "buyer"}},
     ),
+    "GET /proposals": lambda own: ("/proposals", {}),
+    "POST /proposals/{proposal_id}/accept": lambda own: ("/proposals/999999/accept", {}),
+    "DELETE /proposals/{proposal_id}": lambda own: ("/proposals/999999", {}),
     "GET /plans": lambda own: ("/plans", {}),
     "POST /plans": lambda own: (
         "/plans",
