@@ -15,9 +15,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from store.access import access_changed
 from store.tables import ApiToken, Person
 
 TOKEN_PREFIX = "bcl_"
+# What `issue_token` makes: anything else is refused before any look-up.
+TOKEN_SHAPE = re.compile(r"^bcl_[A-Za-z0-9_-]{43}$")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,14 @@ class Bearer:
 
     person: Person
     token_id: int
+    expires_at: datetime | None = None
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
+def looks_like_token(text: str) -> bool:
+    return TOKEN_SHAPE.fullmatch(text) is not None
 
 
 def digest(token: str) -> str:
@@ -59,12 +70,14 @@ def issue_token(
 
 
 def revoke_token(session: Session, token_id: int) -> ApiToken | None:
+    """Revoke a token; every API replica refuses it within a second (the access revision)."""
     row = session.get(ApiToken, token_id)
     if row is None:
         return None
     if row.revoked_at is None:
         row.revoked_at = datetime.now(UTC)
         session.add(row)
+        access_changed(session)
         session.commit()
         session.refresh(row)
     return row
@@ -86,7 +99,7 @@ def bearer_for(session: Session, token: str) -> Bearer | None:
     person = session.get(Person, row.person_id)
     if person is None or not person.active or row.id is None:
         return None
-    return Bearer(person, row.id)
+    return Bearer(person, row.id, row.expires_at)
 
 
 def person_for(session: Session, token: str) -> Person | None:

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, func, select
 
 from domain.documents import as_data, single_plan
 from domain.model import PlanFile, YearPlan
+from store.access import access_changed, people_changed
 from store.people import PROTECTED_ROLES, person_record, propose
 from store.tables import (
     Indicator,
@@ -57,6 +58,8 @@ def save_organisation(session: Session, document: PlanFile) -> list[PersonPropos
         proposal = _save_person(session, person.id, listed, first_import)
         if proposal is not None:
             proposals.append(proposal)
+    if people_changed(session):
+        access_changed(session)
     for folio in document.portfolios:
         stored_folio = session.get(Portfolio, folio.id) or Portfolio(id=folio.id, name=folio.name)
         stored_folio.name, stored_folio.owner_id = folio.name, folio.owner

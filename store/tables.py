@@ -212,6 +212,13 @@ class AuditEntry(SQLModel, table=True):
     status: int
 
 
+class AccessRevision(SQLModel, table=True):
+    """One counter, bumped with every revocation, role or activity change (see store.access)."""
+
+    id: int = Field(default=1, primary_key=True)
+    revision: int = 0
+
+
 class PersonProposal(SQLModel, table=True):
     """A change to a person that a plan import may not make: an admin accepts or dismisses it."""
 

@@ -45,11 +45,11 @@ def delete_token(
     session: SessionDep,
     person: Admin,
 ) -> TokenPublic:
-    """Revoke a token; it stops working on every API replica within ten seconds."""
+    """Revoke a token; it stops working at once here, within a second on every replica."""
     row = revoke_token(session, token_id)
     if row is None:
         raise ApiError(404, "no_token", token=token_id)
-    request.app.state.caches.tokens.clear()  # at once on this replica
+    request.app.state.caches.tokens.forget()
     return _token(row)
 
 

@@ -33,6 +33,7 @@ from api.models import (
 from api.paging import PageDep
 from api.routes.cycles import task_public
 from domain.model import ID_PATTERN, Role
+from store.access import access_changed, people_changed
 from store.people import accept, settle
 from store.tables import Person, PersonProposal, Portfolio, Task
 
@@ -119,7 +120,11 @@ def read_person(person_id: Identifier, session: SessionDep, person: Anybody) -> 
 
 @router.put("/people/{person_id}", response_model=PersonPublic, responses=responses(422))
 def write_person(
-    person_id: Identifier, body: PersonWrite, session: SessionDep, person: PeopleWriter
+    person_id: Identifier,
+    body: PersonWrite,
+    request: Request,
+    session: SessionDep,
+    person: PeopleWriter,
 ) -> PersonPublic:
     """Create or update a person; roles and activity are an admin's to change, never one's own."""
     row = session.get(Person, person_id)
@@ -135,7 +140,10 @@ def write_person(
     if body.active is not None:
         row.active = body.active
     session.add(row)
+    if people_changed(session):
+        access_changed(session)
     session.commit()
+    request.app.state.caches.tokens.forget()
     session.refresh(row)
     return _person(row)
 
@@ -168,7 +176,9 @@ ProposalId = Annotated[int, Path(ge=1, le=2**31 - 1)]
     response_model=PersonPublic,
     responses=responses(404, 409),
 )
-def accept_proposal(proposal_id: ProposalId, session: SessionDep, person: Admin) -> PersonPublic:
+def accept_proposal(
+    proposal_id: ProposalId, request: Request, session: SessionDep, person: Admin
+) -> PersonPublic:
     """Apply a proposal as the plan listed it (an admin; never about their own role)."""
     proposal = _pending(session, proposal_id)
     stored = session.get(Person, proposal.person_id)
@@ -177,7 +187,9 @@ def accept_proposal(proposal_id: ProposalId, session: SessionDep, person: Admin)
     if refused is not None:
         raise ApiError(403, refused)
     row = accept(session, proposal, person.id)
+    access_changed(session)
     session.commit()
+    request.app.state.caches.tokens.forget()
     session.refresh(row)
     return _person(row)
 

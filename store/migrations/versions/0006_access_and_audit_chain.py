@@ -1,4 +1,4 @@
-"""people proposals for an admin
+"""people proposals for an admin, the access revision
 
 Revision ID: 0006
 Revises: 0005
@@ -20,6 +20,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    revisions = op.create_table('accessrevision',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.bulk_insert(revisions, [{'id': 1, 'revision': 0}])
     op.create_table('personproposal',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -39,3 +45,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f('ix_personproposal_person_id'), table_name='personproposal')
     op.drop_table('personproposal')
+    op.drop_table('accessrevision')
