@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.logs import redacted_path
 from store.database import SessionFactory
 from store.tables import AuditEntry
 
@@ -41,16 +42,19 @@ class AuditTrail:
             await anyio.to_thread.run_sync(self._record, scope, status)
 
     def _record(self, scope: Scope, status: int) -> None:
-        bearer = scope.get("state", {}).get("bearer")
+        state = scope.get("state", {})
+        bearer = state.get("bearer")
         endpoint = scope.get("endpoint")
-        parameters = scope.get("path_params") or {}
-        target = "/".join(str(value) for value in parameters.values()) or None
+        path = redacted_path(scope["path"])
+        parameters = scope.get("path_params") if path == scope["path"] else None
+        named = "/".join(str(value) for value in (parameters or {}).values())
+        target = state.get("audit_target") or named or None
         entry = AuditEntry(
             at=datetime.now(UTC),
-            person_id=bearer.person.id if bearer else scope.get("state", {}).get("actor"),
+            person_id=bearer.person.id if bearer else state.get("actor"),
             token_id=bearer.token_id if bearer else None,
             method=scope["method"],
-            path=scope["path"][:400],
+            path=path[:400],
             action=getattr(endpoint, "__name__", "unknown")[:80],
             target=target[:200] if target else None,
             status=status,

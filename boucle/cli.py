@@ -403,6 +403,7 @@ def api_command() -> None:
     """Serve the HTTP API (127.0.0.1 by default; BOUCLE_API_HOST to change)."""
     import uvicorn
 
+    from api.logs import uvicorn_log_config
     from api.main import create_app
 
     settings = _settings()
@@ -410,7 +411,11 @@ def api_command() -> None:
     # The standard asyncio loop, not uvloop (which uvicorn would pick since workers install
     # it): measured with wrk, uvloop took /me/tasks p99 from about 40 to 90-110 ms.
     uvicorn.run(
-        create_app(settings), host=settings.api_host, port=settings.api_port, loop="asyncio"
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        loop="asyncio",
+        log_config=uvicorn_log_config(),  # one-click links are credentials: not in the log
     )
 
 
