@@ -81,6 +81,9 @@ PeopleWriter = Annotated[
     ),
 ]
 ProposalReader = Annotated[Person, allow(Role.officer, Role.admin)]
+PortfolioReader = Annotated[
+    Person, allow(*BUSINESS, scope="a buyer: only the cycles of their portfolios")
+]
 Staff = Annotated[Person, allow(Role.officer, Role.direction)]
 Officer = Annotated[Person, allow(Role.officer)]
 Director = Annotated[Person, allow(Role.direction)]
@@ -95,6 +98,21 @@ def buyer_portfolios(session: Session, person: Person) -> set[str]:
     """Portfolios a buyer is one of the buyers of, or owns."""
     rows = session.exec(select(Portfolio))
     return {p.id for p in rows if person.id in p.buyers or p.owner_id == person.id}
+
+
+def readable_portfolios(session: Session, person: Person) -> set[str] | None:
+    """The portfolios whose indicator values, scorecards and reviews a person reads (None: all)."""
+    return None if sees_everything(person) else buyer_portfolios(session, person)
+
+
+def reads_portfolio(session: Session, person: Person, portfolio: str) -> bool:
+    readable = readable_portfolios(session, person)
+    return readable is None or portfolio in readable
+
+
+def require_portfolio(session: Session, person: Person, portfolio: str) -> None:
+    if not reads_portfolio(session, person, portfolio):
+        raise ApiError(403, "not_your_portfolio")
 
 
 def concerns(session: Session, person: Person, task: Task) -> bool:

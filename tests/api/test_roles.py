@@ -56,7 +56,7 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
         {"json": {"lessons": "Former plus tôt"}},
     ),
     "GET /cycles/{portfolio}/{year}/scorecard": lambda own: (
-        "/cycles/restauration/2027/scorecard",
+        _pick(own, "/cycles/restauration/2027/scorecard", "/cycles/voirie/2027/scorecard"),
         {},
     ),
     "GET /cycles/{portfolio}/{year}/timeline": lambda own: (
@@ -200,7 +200,11 @@ def expected(entry: Any, role: Role | None, own: bool) -> set[int]:
         return {303} if entry.path.startswith("/dashboard") else {401}  # pages: to the login
     if role not in entry.roles:
         return {403}
-    if role == Role.buyer and not own and entry.path.startswith("/tasks/"):
+    if (
+        role == Role.buyer
+        and not own
+        and entry.path.startswith(("/tasks/", "/cycles/{portfolio}/{year}/scorecard"))
+    ):
         return {403}
     return PERMITTED
 
