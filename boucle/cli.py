@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from boucle import simulation_output
+from boucle.audit import audited, verify_command
 from boucle.planfile import read_plan_file
 from domain.errors import PlanInvalid
 from domain.model import PlanFile
@@ -100,6 +101,8 @@ def simulate_command(
 
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 notifications_app = typer.Typer(help="Message templates.", no_args_is_help=True)
 app.add_typer(notifications_app, name="notifications")
 
@@ -164,6 +167,7 @@ def _run(coroutine) -> None:  # noqa: ANN001
 
 
 @plan_app.command("import")
+@audited("plan import", actor="by", target=lambda options: options["file"].name)
 def plan_import(
     file: Annotated[Path, typer.Argument(help="Plan file (YAML or JSON).")],
     by: Annotated[str | None, typer.Option("--as", help="Who imports it.")] = None,
@@ -220,6 +224,7 @@ def _print_proposals() -> None:
 
 
 @plan_app.command("submit")
+@audited("plan submit", actor="by", target=lambda options: "{portfolio}/{year}".format(**options))
 def plan_submit(
     portfolio: str, year: int, by: Annotated[str, typer.Option("--as", help="The officer.")]
 ) -> None:
@@ -236,6 +241,7 @@ def plan_submit(
 
 
 @plan_app.command("approve")
+@audited("plan approve", actor="by", target=lambda options: "{portfolio}/{year}".format(**options))
 def plan_approve(
     portfolio: str, year: int, by: Annotated[str, typer.Option("--as", help="A direction member.")]
 ) -> None:
@@ -256,11 +262,13 @@ app.add_typer(values_app, name="values")
 
 
 @values_app.command("import")
+@audited("values import", actor="by", target=lambda options: options["file"].name)
 def values_import(
     file: Annotated[Path, typer.Argument(help="CSV: indicator, portfolio, period, value[, …].")],
     by: Annotated[str | None, typer.Option("--by", help="Who provides them.")] = None,
 ) -> None:
     """Import indicator values in bulk; every error is listed and nothing is stored then."""
+    from store.audit import note_change
     from store.values import import_values
 
     try:
@@ -274,6 +282,7 @@ def values_import(
         print(problem.format(str(file)), file=sys.stderr)
     if errors:
         raise typer.Exit(2)
+    note_change(f"values/{file.name}", None, {"stored": count})
     print(f"{count} valeur(s) enregistrée(s)")
 
 
@@ -322,6 +331,7 @@ def catalogue_command() -> None:
 
 
 @token_app.command("create")
+@audited("token create", target=lambda options: options["person"])
 def token_create(
     person: str,
     label: Annotated[str | None, typer.Option(help="What it is for.")] = None,
@@ -349,8 +359,9 @@ def token_create(
 
 
 @token_app.command("revoke")
+@audited("token revoke", target=lambda options: f"token/{options['token_id']}")
 def token_revoke(token_id: int) -> None:
-    """Revoke a token by its number (see `boucle token list`); it stops working within 10 s."""
+    """Revoke a token by its number (see `boucle token list`); it stops working within 1 s."""
     from boucle.tokens import revoke_token
 
     with _sessions()() as session:
@@ -374,6 +385,12 @@ def token_list(
         state = "révoqué" if row.revoked_at else "actif"
         until = f" jusqu'au {row.expires_at:%Y-%m-%d}" if row.expires_at else ""
         print(f"{row.id}\t{row.person_id}\t{row.label or ''}\t{state}{until}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain: exit 0 when whole, 1 with its first broken row."""
+    verify_command()
 
 
 @app.command("worker")

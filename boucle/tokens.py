@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from store.access import access_changed
+from store.audit import note_change
 from store.tables import ApiToken, Person
 
 TOKEN_PREFIX = "bcl_"
@@ -66,7 +67,18 @@ def issue_token(
     session.add(row)
     session.commit()
     session.refresh(row)
+    note_change(f"token/{row.id}", None, _described(row), always=("person_id",))
     return token, row
+
+
+def _described(row: ApiToken) -> dict[str, object]:
+    """What the audit trail says about a token: whose it is and its dates, never its digest."""
+    return {
+        "person_id": row.person_id,
+        "label": row.label,
+        "expires_at": row.expires_at,
+        "revoked_at": row.revoked_at,
+    }
 
 
 def revoke_token(session: Session, token_id: int) -> ApiToken | None:
@@ -75,10 +87,12 @@ def revoke_token(session: Session, token_id: int) -> ApiToken | None:
     if row is None:
         return None
     if row.revoked_at is None:
+        before = _described(row)
         row.revoked_at = datetime.now(UTC)
         session.add(row)
         access_changed(session)
         session.commit()
+        note_change(f"token/{row.id}", before, _described(row), always=("person_id",))
         session.refresh(row)
     return row
 

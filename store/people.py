@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from domain.model import Role
+from store.audit import note_change
 from store.tables import Person, PersonProposal
 
 # A plan import never creates or changes these people, nor gives anyone these roles.
@@ -47,10 +48,12 @@ def propose(
     proposal.current_role = current.role if current else None
     proposal.proposed_at = datetime.now(UTC)
     session.add(proposal)
+    note_change(f"proposal/{person_id}", None, record)
     return proposal
 
 
 def settle(session: Session, proposal: PersonProposal, by: str, outcome: str) -> None:
+    note_change(f"proposal/{proposal.person_id}", {"outcome": None}, {"outcome": outcome})
     proposal.settled_by = by
     proposal.settled_at = datetime.now(UTC)
     proposal.outcome = outcome
@@ -59,12 +62,13 @@ def settle(session: Session, proposal: PersonProposal, by: str, outcome: str) ->
 
 def accept(session: Session, proposal: PersonProposal, by: str) -> Person:
     """Apply a proposal as listed (a new person starts active) and settle it."""
-    row = session.get(Person, proposal.person_id) or Person(
-        id=proposal.person_id, name="", email="", role=""
-    )
+    stored = session.get(Person, proposal.person_id)
+    before = person_record(stored) if stored else None
+    row = stored or Person(id=proposal.person_id, name="", email="", role="")
     for name in LISTED_FIELDS:
         if name in proposal.record:
             setattr(row, name, proposal.record[name])
     session.add(row)
+    note_change(f"person/{row.id}", before, person_record(row))
     settle(session, proposal, by, "accepted")
     return row

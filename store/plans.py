@@ -12,6 +12,7 @@ from sqlmodel import Session, col, func, select
 from domain.documents import as_data, single_plan
 from domain.model import PlanFile, YearPlan
 from store.access import access_changed, people_changed
+from store.audit import note_change
 from store.people import PROTECTED_ROLES, person_record, propose
 from store.tables import (
     Indicator,
@@ -61,12 +62,17 @@ def save_organisation(session: Session, document: PlanFile) -> list[PersonPropos
     if people_changed(session):
         access_changed(session)
     for folio in document.portfolios:
-        stored_folio = session.get(Portfolio, folio.id) or Portfolio(id=folio.id, name=folio.name)
+        known = session.get(Portfolio, folio.id)
+        before = known.model_dump(exclude={"id"}) if known else None
+        stored_folio = known or Portfolio(id=folio.id, name=folio.name)
         stored_folio.name, stored_folio.owner_id = folio.name, folio.owner
         stored_folio.buyers = list(folio.buyers)
         session.add(stored_folio)
+        note_change(f"portfolio/{folio.id}", before, stored_folio.model_dump(exclude={"id"}))
     for indicator in document.indicators:
-        stored_indicator = session.get(Indicator, indicator.id) or Indicator(
+        known_indicator = session.get(Indicator, indicator.id)
+        before = known_indicator.model_dump(exclude={"id"}) if known_indicator else None
+        stored_indicator = known_indicator or Indicator(
             id=indicator.id,
             name=indicator.name,
             unit=indicator.unit.value,
@@ -84,6 +90,8 @@ def save_organisation(session: Session, document: PlanFile) -> list[PersonPropos
         stored_indicator.scope = indicator.scope.value
         stored_indicator.computed = indicator.computed.value if indicator.computed else None
         session.add(stored_indicator)
+        after = stored_indicator.model_dump(exclude={"id"})
+        note_change(f"indicator/{indicator.id}", before, after)
     return proposals
 
 
@@ -95,12 +103,15 @@ def _save_person(
     if stored is None:
         if first_import or listed["role"] not in PROTECTED_ROLES:
             session.add(Person(id=person_id, active=True, **listed))
+            note_change(f"person/{person_id}", None, {**listed, "active": True})
             return None
         return propose(session, person_id, listed, None)
     if stored.role not in PROTECTED_ROLES:
+        before = person_record(stored)
         for name in ("name", "email", "locale", "digest_only"):
             setattr(stored, name, listed[name])
         session.add(stored)
+        note_change(f"person/{person_id}", before, person_record(stored))
         if stored.role == listed["role"]:
             return None
     current = person_record(stored)
@@ -150,4 +161,9 @@ def save_plan_version(
         created_at=datetime.now(UTC),
     )
     session.add(version)
+    note_change(
+        f"plan/{plan.portfolio}/{plan.year}/{number}",
+        None,
+        {"status": version.status, "origin": origin, "digest": digest},
+    )
     return version, True

@@ -199,17 +199,31 @@ class UsedLink(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Every write through the API: who, with which token, what, when, and how it ended."""
+    """Every write, through the API or the command line: who, with which token, what changed,
+    when, and how it ended; sealed into one hash chain (store.audit)."""
 
     id: int | None = Field(default=None, primary_key=True)
+    sequence: int | None = Field(default=None, unique=True)  # the row's place in the chain
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     person_id: str | None = Field(default=None, max_length=64, index=True)
     token_id: int | None = None
-    method: str = Field(max_length=8)
+    origin: str = Field(default="api", max_length=8)  # api cli
+    method: str = Field(max_length=8)  # the HTTP method, or CLI
     path: str = Field(max_length=400)
     action: str = Field(max_length=80)  # the route's name, e.g. complete_task
     target: str | None = Field(default=None, max_length=200)
-    status: int
+    status: int  # the HTTP status, or the command's exit status
+    changes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    previous_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class AuditChain(SQLModel, table=True):
+    """The chain's head: how many rows it holds and the last one's hash (one row, id 1)."""
+
+    id: int = Field(default=1, primary_key=True)
+    length: int = 0
+    last_hash: str = Field(default="0" * 64, max_length=64)
 
 
 class AccessRevision(SQLModel, table=True):

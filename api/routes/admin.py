@@ -30,11 +30,15 @@ def read_tokens(
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201, responses=responses(404))
-def create_token(body: TokenCreate, session: SessionDep, person: Admin) -> TokenCreated:
+def create_token(
+    body: TokenCreate, request: Request, session: SessionDep, person: Admin
+) -> TokenCreated:
+    """A new token for a person, shown once; the audit trail names its owner and number."""
     try:
         token, row = issue_token(session, body.person_id, body.label, body.expires_at)
     except LookupError:
         raise ApiError(404, "no_person", person=body.person_id) from None
+    request.state.audit_target = f"token/{row.id}"
     return TokenCreated(**_token(row).model_dump(), token=token)
 
 

@@ -34,7 +34,8 @@ from api.paging import PageDep
 from api.routes.cycles import task_public
 from domain.model import ID_PATTERN, Role
 from store.access import access_changed, people_changed
-from store.people import accept, settle
+from store.audit import note_change
+from store.people import accept, person_record, settle
 from store.tables import Person, PersonProposal, Portfolio, Task
 
 router = APIRouter(tags=["people"], responses=responses(401, 403))
@@ -131,6 +132,7 @@ def write_person(
     refused = person_write_refusal(person, row, body.role.value, body.active)
     if refused is not None:
         raise ApiError(403, refused)
+    before = person_record(row) if row else None
     row = row or Person(id=person_id, name="", email="", role="", active=True)
     row.name = body.name
     row.email = body.email
@@ -140,6 +142,7 @@ def write_person(
     if body.active is not None:
         row.active = body.active
     session.add(row)
+    note_change(f"person/{person_id}", before, person_record(row))
     if people_changed(session):
         access_changed(session)
     session.commit()
