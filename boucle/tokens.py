@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from store.access import access_changed
 from store.audit import note_change
-from store.tables import ApiToken, Person
+from store.tables import ApiToken, PageSession, Person
 
 TOKEN_PREFIX = "bcl_"
 # What `issue_token` makes: anything else is refused before any look-up.
@@ -137,3 +137,57 @@ def expiry(text: str, now: datetime | None = None) -> datetime:
     if moment <= now:
         raise ValueError(f"{text} is in the past")
     return moment
+
+
+SESSION_PREFIX = "bcs_"
+PAGE_SESSION_LIFETIME = timedelta(hours=8)
+
+
+def open_page_session(session: Session, bearer: Bearer) -> tuple[str, PageSession]:
+    """A new page session for the token's person: its cookie value (shown once) and its row."""
+    secret = SESSION_PREFIX + secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    until = now + PAGE_SESSION_LIFETIME
+    row = PageSession(
+        secret_hash=digest(secret),
+        person_id=bearer.person.id,
+        token_id=bearer.token_id,
+        created_at=now,
+        expires_at=min(until, bearer.expires_at) if bearer.expires_at else until,
+    )
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    note_change(
+        f"page_session/{row.id}",
+        None,
+        {"person_id": row.person_id, "token_id": row.token_id, "expires_at": row.expires_at},
+    )
+    return secret, row
+
+
+def page_session_person(session: Session, secret: str) -> Person | None:
+    """The active person of a live page session (not closed, not expired, its token valid)."""
+    if not secret.startswith(SESSION_PREFIX) or len(secret) > 100:
+        return None
+    row = session.exec(select(PageSession).where(PageSession.secret_hash == digest(secret))).first()
+    now = datetime.now(UTC)
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    token = session.get(ApiToken, row.token_id) if row.token_id is not None else None
+    if token is None or token.revoked_at is not None:
+        return None
+    person = session.get(Person, row.person_id)
+    return person if person is not None and person.active else None
+
+
+def close_page_session(session: Session, secret: str) -> PageSession | None:
+    """End a page session (logging out): its cookie no longer opens any page."""
+    row = session.exec(select(PageSession).where(PageSession.secret_hash == digest(secret))).first()
+    if row is None or row.revoked_at is not None:
+        return row
+    row.revoked_at = datetime.now(UTC)
+    session.add(row)
+    session.commit()
+    note_change(f"page_session/{row.id}", {"revoked_at": None}, {"revoked_at": row.revoked_at})
+    return row

@@ -189,6 +189,18 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = _when()
 
 
+class PageSession(SQLModel, table=True):
+    """A browser's session on the read-only pages, opened by the login form with a token."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    secret_hash: str = Field(max_length=64, unique=True)  # SHA-256 of the cookie's value
+    person_id: str = Field(max_length=64, index=True)
+    token_id: int | None = None  # the token it was opened with: revoking it ends the session
+    created_at: datetime | None = _when()
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = _when()
+
+
 class UsedLink(SQLModel, table=True):
     """One-click links already used: each works once."""
 

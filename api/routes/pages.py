@@ -1,15 +1,20 @@
 """Pages for people: the direction's dashboard and the annual report, server-rendered.
 
-A browser cannot send a bearer header when following a link, so the pages also accept the
-same token from an HttpOnly, SameSite=Strict cookie that the login form sets. Only these
-read-only pages accept the cookie; every API route still wants the header.
+A browser cannot send a bearer header when following a link, so the login form turns a token
+into a page session: an HttpOnly, SameSite=Strict cookie scoped to /dashboard that holds no
+API token, expires after eight hours, ends at logout or when its token is revoked, and opens
+only these read-only pages. The form itself answers only to a page it served (its form key,
+and the browser's Origin or Referer when sent), so no other site can log someone in.
 """
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi import Path as PathParam
@@ -23,6 +28,7 @@ from api.charts import COLOURS, LEGEND, Bar, completion_bars, figure, indicator_
 from api.deps import person_of_token
 from api.errors import responses
 from api.routes.cycles import summaries
+from boucle.tokens import close_page_session, open_page_session, page_session_person
 from domain.model import Role
 from domain.report import AnnualReport, report_csv
 from notifications import formatting
@@ -37,7 +43,8 @@ router: APIRouter = APIRouter(
         403: {"description": "for the officer and the direction", "content": {"text/html": {}}},
     },
 )
-COOKIE = "boucle_token"
+COOKIE = "boucle_session"
+LOGIN_COOKIE = "boucle_login"  # the login form's key, as the form carries it too
 PAGES = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
     autoescape=select_autoescape(["html"]),
@@ -89,29 +96,36 @@ def render_report_html(report: AnnualReport, zone: Any) -> str:
 
 
 async def page_viewer(request: Request) -> Person | None:
-    """The person behind the bearer header or the login cookie, if any."""
+    """The person behind the bearer header or the page session's cookie, if any."""
     header = request.headers.get("authorization", "")
-    token = header[7:] if header.lower().startswith("bearer ") else request.cookies.get(COOKIE)
-    return await person_of_token(request, token) if token else None
+    if header.lower().startswith("bearer "):
+        return await person_of_token(request, header[7:].strip())
+    secret = request.cookies.get(COOKIE)
+    if not secret:
+        return None
+
+    def lookup() -> Person | None:
+        with request.app.state.sessions() as session:
+            return page_session_person(session, secret)
+
+    person = await run_in_threadpool(lookup)
+    if person is not None:
+        request.state.actor = person.id
+    return person
 
 
 page_viewer.rule = Rule(  # type: ignore[attr-defined]
-    VIEWERS, "the token as a bearer header or the login form's cookie; without one, the login page"
+    VIEWERS,
+    "a bearer token, or the page session the login form opens; without one, the login page",
 )
 Viewer = Annotated[Person | None, Depends(page_viewer)]
 
 
-def _gate(person: Person | None) -> Response | None:
+def _gate(request: Request, person: Person | None) -> Response | None:
     if person is None:
         return RedirectResponse("/dashboard/login", status_code=303)
     if person.role not in VIEWERS:
-        return HTMLResponse(
-            PAGES.get_template("login.html").render(
-                organisation="Boucle",
-                error=RESERVED,
-            ),
-            status_code=403,
-        )
+        return _login_page(request, RESERVED, 403)
     return None
 
 
@@ -129,7 +143,7 @@ async def dashboard(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> Response:
     """Every portfolio's cycle at a glance: phase, progress, overdue work, indicators."""
-    refused = _gate(person)
+    refused = _gate(request, person)
     if refused is not None or person is None:
         return refused or RedirectResponse("/dashboard/login", status_code=303)
     now = datetime.now(UTC)
@@ -184,7 +198,7 @@ async def dashboard(
 @router.get("/dashboard/report/{year}", response_class=HTMLResponse)
 async def dashboard_report(request: Request, year: Year, person: Viewer) -> Response:
     """The annual report as a printable page."""
-    refused = _gate(person)
+    refused = _gate(request, person)
     if refused is not None:
         return refused
 
@@ -209,36 +223,124 @@ async def _public() -> None:
     return None
 
 
-_public.rule = Rule((), "the login form: it only turns a valid token into the page cookie")  # type: ignore[attr-defined]
+_public.rule = Rule(  # type: ignore[attr-defined]
+    (), "the login form, from a page it served: a valid token opens a page session"
+)
+
+
+async def _ending() -> None:
+    return None
+
+
+_ending.rule = Rule((), "ends the page session its cookie names")  # type: ignore[attr-defined]
+
+
+def _secure(request: Request) -> bool:
+    """Cookies are Secure whenever people reach Boucle over https, behind a proxy too."""
+    public = str(request.app.state.settings.public_url)
+    return request.url.scheme == "https" or public.startswith("https://")
+
+
+def _login_page(request: Request, error: str | None = None, status: int = 200) -> HTMLResponse:
+    key = secrets.token_urlsafe(32)
+    page = PAGES.get_template("login.html").render(organisation="Boucle", error=error, key=key)
+    response = HTMLResponse(page, status_code=status)
+    response.set_cookie(
+        LOGIN_COOKIE,
+        key,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        max_age=3600,
+        path="/dashboard/login",
+    )
+    return response
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether the browser says the form came from Boucle (it may say nothing)."""
+    allowed = {f"{request.url.scheme}://{request.url.netloc}"}
+    public = urlsplit(str(request.app.state.settings.public_url))
+    if public.scheme and public.netloc:
+        allowed.add(f"{public.scheme}://{public.netloc}")
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return origin in allowed  # "null" (a sandboxed or privacy-stripped page) is not
+    referer = urlsplit(request.headers.get("referer", ""))
+    return not referer.netloc or f"{referer.scheme}://{referer.netloc}" in allowed
+
+
+FOREIGN_FORM = "Ce formulaire de connexion a expiré ou ne vient pas de Boucle : rechargez la page."
 
 
 @login_router.get("/dashboard/login", response_class=HTMLResponse, dependencies=[Depends(_public)])
-def login_page() -> HTMLResponse:
-    return HTMLResponse(PAGES.get_template("login.html").render(organisation="Boucle"))
+def login_page(request: Request) -> HTMLResponse:
+    return _login_page(request)
 
 
 @login_router.post(
     "/dashboard/login",
     response_class=HTMLResponse,
     dependencies=[Depends(_public)],
-    responses={303: {"description": "to the dashboard"}, 401: {"content": {"text/html": {}}}},
+    responses={
+        303: {"description": "to the dashboard"},
+        401: {"content": {"text/html": {}}},
+    },
 )
-async def log_in(request: Request, token: Annotated[str, Form(max_length=200)]) -> Response:
+async def log_in(
+    request: Request,
+    token: Annotated[str, Form(max_length=200)],
+    form_key: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Open a page session for a valid token, from the form this page served."""
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not (expected and hmac.compare_digest(expected, form_key) and _same_origin(request)):
+        return _login_page(request, FOREIGN_FORM, 403)
     person = await person_of_token(request, token.strip())
-    if person is None:
-        page = PAGES.get_template("login.html").render(
-            organisation="Boucle", error="Jeton inconnu, révoqué ou expiré."
-        )
-        return HTMLResponse(page, status_code=401)
+    bearer = getattr(request.state, "bearer", None)
+    if person is None or bearer is None:
+        return _login_page(request, "Jeton inconnu, révoqué ou expiré.", 401)
+
+    def open_session() -> tuple[str, datetime]:
+        with request.app.state.sessions() as session:
+            secret, row = open_page_session(session, bearer)
+            return secret, row.expires_at
+
+    secret, until = await run_in_threadpool(open_session)
     response = RedirectResponse("/dashboard", status_code=303)
     response.set_cookie(
         COOKIE,
-        token.strip(),
+        secret,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
-        max_age=8 * 3600,
+        secure=_secure(request),
+        max_age=max(0, int((until - datetime.now(UTC)).total_seconds())),
+        path="/dashboard",
     )
+    response.delete_cookie(LOGIN_COOKIE, path="/dashboard/login")
+    return response
+
+
+@login_router.post(
+    "/dashboard/logout",
+    response_class=HTMLResponse,
+    dependencies=[Depends(_ending)],
+    responses={303: {"description": "to the login page"}},
+)
+async def log_out(request: Request) -> Response:
+    """End the page session: its cookie opens nothing any more."""
+    secret = request.cookies.get(COOKIE)
+    if secret and _same_origin(request):
+
+        def close() -> None:
+            with request.app.state.sessions() as session:
+                row = close_page_session(session, secret)
+                if row is not None:
+                    request.state.actor = row.person_id
+
+        await run_in_threadpool(close)
+    response = RedirectResponse("/dashboard/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/dashboard")
     return response
 
 

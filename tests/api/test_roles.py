@@ -67,6 +67,7 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
     "GET /dashboard": lambda own: ("/dashboard", {}),
     "GET /dashboard/login": lambda own: ("/dashboard/login", {}),
     "POST /dashboard/login": lambda own: ("/dashboard/login", {"data": {"token": "bcl_faux"}}),
+    "POST /dashboard/logout": lambda own: ("/dashboard/logout", {}),
     "GET /dashboard/report/{year}": lambda own: ("/dashboard/report/2027", {}),
     "GET /reports/{year}": lambda own: ("/reports/2027", {"params": {"format": "csv"}}),
     "GET /indicators": lambda own: ("/indicators", {}),
@@ -193,7 +194,9 @@ def seeded(folder: Path) -> tuple[SessionFactory, dict[Role, str]]:
 
 def expected(entry: Any, role: Role | None, own: bool) -> set[int]:
     if (entry.method, entry.path) == ("POST", "/dashboard/login"):
-        return {401}  # the request carries a made-up token, whoever sends it
+        return {403}  # a made-up token, and no key from a form the page served, whoever sends it
+    if (entry.method, entry.path) == ("POST", "/dashboard/logout"):
+        return {303}  # to the login page, with or without a session to end
     if entry.public:
         return PERMITTED
     if role is None:

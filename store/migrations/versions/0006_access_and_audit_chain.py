@@ -1,4 +1,4 @@
-"""people proposals for an admin, the access revision, the audit hash chain
+"""people proposals, the access revision, the audit hash chain, page sessions
 
 Revision ID: 0006
 Revises: 0005
@@ -59,6 +59,18 @@ def upgrade() -> None:
     )
     length, last = _seal_earlier_rows()
     op.bulk_insert(chain, [{'id': 1, 'length': length, 'last_hash': last}])
+    op.create_table('pagesession',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('secret_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('person_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('token_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', store.types.UTCDateTime(), nullable=True),
+    sa.Column('expires_at', store.types.UTCDateTime(), nullable=False),
+    sa.Column('revoked_at', store.types.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('secret_hash')
+    )
+    op.create_index(op.f('ix_pagesession_person_id'), 'pagesession', ['person_id'], unique=False)
 
 
 def _seal_earlier_rows() -> tuple[int, str]:
@@ -87,6 +99,8 @@ def _seal_earlier_rows() -> tuple[int, str]:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_pagesession_person_id'), table_name='pagesession')
+    op.drop_table('pagesession')
     op.drop_table('auditchain')
     with op.batch_alter_table('auditentry') as table:
         table.drop_index('ix_auditentry_sequence')
