@@ -21,7 +21,22 @@ def _token(row: ApiToken) -> TokenPublic:
     return TokenPublic.model_validate(row, from_attributes=True)
 
 
-@router.get("/tokens", response_model=list[TokenPublic])
+@router.get(
+    "/tokens",
+    response_model=list[TokenPublic],
+    responses={
+        200: {
+            "description": "Every token",
+            "links": {
+                "RevokeFirst": {
+                    "operationRef": "#/paths/~1tokens~1{token_id}/delete",
+                    "parameters": {"token_id": "$response.body#/0/id"},
+                    "description": "Revoke the first token listed.",
+                }
+            },
+        }
+    },
+)
 def read_tokens(
     session: SessionDep, person: Admin, person_id: str | None = None
 ) -> list[TokenPublic]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -151,7 +151,25 @@ def write_person(
     return _person(row)
 
 
-@router.get("/proposals", response_model=list[PersonProposalPublic])
+PROPOSAL_LINKS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Pending proposals, oldest first",
+        "links": {
+            name: {
+                "operationRef": f"#/paths/{path}/{method}",
+                "parameters": {"proposal_id": "$response.body#/0/id"},
+                "description": "The first proposal listed.",
+            }
+            for name, path, method in (
+                ("AcceptFirst", "~1proposals~1{proposal_id}~1accept", "post"),
+                ("DismissFirst", "~1proposals~1{proposal_id}", "delete"),
+            )
+        },
+    }
+}
+
+
+@router.get("/proposals", response_model=list[PersonProposalPublic], responses=PROPOSAL_LINKS)
 def read_proposals(
     session: SessionDep, person: ProposalReader, settled: bool = False
 ) -> list[PersonProposalPublic]:
