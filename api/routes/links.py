@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -199,7 +200,7 @@ def postponed_due(session: SessionDep, task: Task) -> datetime:
 @router.post("/{token}", response_class=HTMLResponse)
 async def use_link(token: str, request: Request, session: SessionDep) -> HTMLResponse:
     """Run the link's update once, then record the link as used (never before it succeeds)."""
-    checked = checked_link(request, session, token)
+    checked = await run_in_threadpool(checked_link, request, session, token)
     if isinstance(checked, HTMLResponse):
         return checked
     claim, digest, task = checked
@@ -209,7 +210,7 @@ async def use_link(token: str, request: Request, session: SessionDep) -> HTMLRes
         form = await request.form()
         values, problem = read_values(form, task)
         if problem:  # the link is not used up by a typing mistake
-            return values_form(session, task, token, problem, 422)
+            return await run_in_threadpool(values_form, session, task, token, problem, 422)
         comment = str(form.get("comment") or "").strip()[:2000] or None
         update = TaskWorkflow.submit_values
         argument = ValuesRequest(by=claim.person, values=values, comment=comment)
@@ -218,7 +219,7 @@ async def use_link(token: str, request: Request, session: SessionDep) -> HTMLRes
         update = TaskWorkflow.request_reschedule
         argument = RescheduleProposal(
             by=claim.person,
-            due=postponed_due(session, task),
+            due=await run_in_threadpool(postponed_due, session, task),
             reason="report d'une semaine demandé depuis le courriel",
         )
         done = ("Demande envoyée", POSTPONE_SENT)
@@ -243,16 +244,18 @@ async def use_link(token: str, request: Request, session: SessionDep) -> HTMLRes
     except ApiError:
         return engine_unreachable()
     request.app.state.caches.my_tasks.clear()
-    session.add(
-        UsedLink(
-            digest=digest, person_id=claim.person, task_id=claim.task, used_at=datetime.now(UTC)
-        )
-    )
+    await run_in_threadpool(record_used, session, digest, claim)
+    return page(*done)
+
+
+def record_used(session: SessionDep, digest: str, claim: LinkClaim) -> None:
+    used = UsedLink(digest=digest, person_id=claim.person, task_id=claim.task)
+    used.used_at = datetime.now(UTC)
+    session.add(used)
     try:
         session.commit()
     except IntegrityError:  # a double click recorded it first; the update ran once
         session.rollback()
-    return page(*done)
 
 
 VALUES_SAVED = "<p>Merci : les valeurs sont enregistrées et le point d'étape est fait.</p>"
