@@ -64,14 +64,15 @@ class TtlCache(Generic[Value]):
 
 
 class TokenCache:
-    """Who each token speaks for, as the store said at its access revision of a moment ago.
+    """Who each token speaks for, as the store said at its access revision of under a second ago.
 
     Revocations, role and activity changes bump the store's access revision in the same
-    transaction; this cache reads it at most every `recheck` seconds and serves only answers
-    looked up at the revision it read, so a change made through any replica or the command
-    line reaches this one within that delay; nothing stale is ever served while a refresh
-    runs. Known and refused tokens live in two LRUs: a flood of made-up tokens evicts only
-    other refusals, and at most `lookups` of them query the store at a time.
+    transaction. This cache serves only answers looked up at the revision it last read, and
+    only while that read is younger than `trust` seconds: it reads the revision again in the
+    background from `recheck` seconds on, and past `trust` every request waits for the read.
+    So a change made through any replica or the command line reaches this one within `trust`.
+    Known and refused tokens live in two LRUs: a flood of made-up tokens evicts only other
+    refusals, and at most `lookups` of them query the store at a time.
     """
 
     def __init__(
@@ -79,17 +80,20 @@ class TokenCache:
         size: int = 10_000,
         refused_size: int = 10_000,
         recheck: float = 0.5,
+        trust: float = 1.0,
         lifetime: float = 60.0,
         lookups: int = 4,
     ) -> None:
         self.size = size
         self.refused_size = refused_size
         self.recheck = recheck
+        self.trust = trust
         self.lifetime = lifetime  # even at an unchanged revision, a token is looked up again
         self._known: OrderedDict[str, tuple[int, float, Bearer]] = OrderedDict()
         self._refused: OrderedDict[str, int] = OrderedDict()
         self._revision = -1
         self._checked_at = -math.inf
+        self._forgotten_at = -math.inf
         self._check: asyncio.Future[None] | None = None
         self._flights: dict[str, asyncio.Future[Bearer | None]] = {}
         self._lookups = asyncio.Semaphore(lookups)
@@ -101,9 +105,14 @@ class TokenCache:
         lookup: Callable[[], Awaitable[tuple[int, Bearer | None]]],
     ) -> Bearer | None:
         """The bearer of a token's digest; `lookup` gives the revision it read and the answer."""
-        if time.monotonic() - self._checked_at >= self.recheck:
-            if self._check is None:
+        while True:
+            age = time.monotonic() - self._checked_at
+            if age >= self.recheck and self._check is None:
                 self._check = asyncio.ensure_future(self._read(revision))
+                # Read in the background: a failure shows when a request next waits for one.
+                self._check.add_done_callback(lambda done: done.cancelled() or done.exception())
+            if age < self.trust or self._check is None:
+                break
             await asyncio.shield(self._check)
         known = self._known.get(digest)
         if known is not None and known[0] == self._revision:
@@ -119,8 +128,9 @@ class TokenCache:
         return await asyncio.shield(flight)
 
     def forget(self) -> None:
-        """Read the store's revision again before the next answer (after a change made here)."""
+        """Wait for a fresh read of the revision before the next answer (a change made here)."""
         self._checked_at = -math.inf
+        self._forgotten_at = time.monotonic()
 
     async def _read(self, revision: Callable[[], Awaitable[int]]) -> None:
         started = time.monotonic()
@@ -130,7 +140,8 @@ class TokenCache:
                 self._known.clear()
                 self._refused.clear()
                 self._revision = current
-            self._checked_at = started
+            if started > self._forgotten_at:  # a read begun before a change here proves nothing
+                self._checked_at = started
         finally:
             self._check = None
 
