@@ -61,8 +61,7 @@ def note_change(
     *,
     always: tuple[str, ...] = (),
 ) -> None:
-    """Remember the fields of object `name` that differ (None: it did not exist, or no more);
-    the fields in `always` (a token's owner) are kept even when they did not change."""
+    """Remember which fields of object `name` changed, and the `always` ones (a token's owner)."""
     changes = _recording.get()
     if changes is None:
         return

@@ -31,10 +31,7 @@ def person_record(row: Person) -> dict[str, Any]:
 def propose(
     session: Session, person_id: str, record: dict[str, Any], current: Person | None
 ) -> PersonProposal | None:
-    """Keep one pending proposal per person (the latest import's); None when nothing is new.
-
-    A proposal an admin dismissed is not made again by the same listing.
-    """
+    """Keep one pending proposal per person; None when the listing is not new (or dismissed)."""
     latest = session.exec(
         select(PersonProposal)
         .where(PersonProposal.person_id == person_id)

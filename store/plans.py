@@ -29,13 +29,10 @@ def document_digest(document: dict[str, Any]) -> str:
 
 
 def save_organisation(session: Session, document: PlanFile) -> list[PersonProposal]:
-    """Upsert the organisation and everything it defines; people not listed are kept.
-
-    Roles are an admin's to give: the import creates and updates buyers and officers only,
-    never changes a role nor whether someone is active, and proposes everything else to an
-    admin. Only the first import, into a store that holds nobody yet (from the command line:
-    no token exists before), creates everyone as listed.
-    """
+    """Upsert the organisation and what it defines; return what only an admin may apply."""
+    # Roles are an admin's: buyers and officers are created and updated, nobody's role or
+    # activity changes, the rest is proposed. Only the first import, into a store without
+    # people (from the command line: no token exists yet), creates everyone as listed.
     organisation = session.get(Organisation, 1) or Organisation(id=1, name="")
     organisation.name = document.organisation.name
     organisation.timezone = document.organisation.timezone
