@@ -18,6 +18,7 @@ from sqlmodel import Session, col, or_, select
 from api.deps import CurrentPerson
 from api.errors import ApiError
 from domain.model import Role
+from store.people import PROTECTED_ROLES
 from store.tables import Person, Portfolio, Task, TaskPerson
 
 EVERY_ROLE = tuple(Role)
@@ -70,6 +71,19 @@ TaskActor = Annotated[
         "also requires an assignee (or the officer)",
     ),
 ]
+PeopleWriter = Annotated[
+    Person,
+    allow(
+        Role.officer,
+        Role.admin,
+        scope="an officer: buyers and officers, never a role or whether someone is active; "
+        "an admin: anyone, but never their own role or activity",
+    ),
+]
+ProposalReader = Annotated[Person, allow(Role.officer, Role.admin)]
+PortfolioReader = Annotated[
+    Person, allow(*BUSINESS, scope="a buyer: only the cycles of their portfolios")
+]
 Staff = Annotated[Person, allow(Role.officer, Role.direction)]
 Officer = Annotated[Person, allow(Role.officer)]
 Director = Annotated[Person, allow(Role.direction)]
@@ -86,6 +100,21 @@ def buyer_portfolios(session: Session, person: Person) -> set[str]:
     return {p.id for p in rows if person.id in p.buyers or p.owner_id == person.id}
 
 
+def readable_portfolios(session: Session, person: Person) -> set[str] | None:
+    """The portfolios whose indicator values, scorecards and reviews a person reads (None: all)."""
+    return None if sees_everything(person) else buyer_portfolios(session, person)
+
+
+def reads_portfolio(session: Session, person: Person, portfolio: str) -> bool:
+    readable = readable_portfolios(session, person)
+    return readable is None or portfolio in readable
+
+
+def require_portfolio(session: Session, person: Person, portfolio: str) -> None:
+    if not reads_portfolio(session, person, portfolio):
+        raise ApiError(403, "not_your_portfolio")
+
+
 def concerns(session: Session, person: Person, task: Task) -> bool:
     if sees_everything(person):
         return True
@@ -99,6 +128,22 @@ def concerns(session: Session, person: Person, task: Task) -> bool:
 def require_concerns(session: Session, person: Person, task: Task) -> None:
     if not concerns(session, person, task):
         raise ApiError(403, "not_your_task")
+
+
+def person_write_refusal(
+    actor: Person, stored: Person | None, role: str, active: bool | None
+) -> str | None:
+    """Why `actor` may not write this person (an error code), or None."""
+    changes_role = stored is not None and stored.role != role
+    changes_activity = active is not None and (stored.active if stored else True) != active
+    if actor.role == Role.admin:
+        own = stored is not None and stored.id == actor.id
+        return "own_role" if own and (changes_role or changes_activity) else None
+    if changes_role or changes_activity:
+        return "role_change_forbidden"
+    if role in PROTECTED_ROLES:
+        return "protected_person"
+    return None
 
 
 def buyer_task_filter(session: Session, person: Person, *, only_mine: bool = False) -> Any:

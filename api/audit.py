@@ -9,6 +9,9 @@ from typing import Any
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.logs import redacted_path
+from boucle.tokens import bearer_for
+from store.audit import Changes, append, recording
 from store.database import SessionFactory
 from store.tables import AuditEntry
 
@@ -17,7 +20,10 @@ log = logging.getLogger("boucle.audit")
 
 
 class AuditTrail:
-    """ASGI middleware: reads pass straight through; writes leave one row each."""
+    """ASGI middleware: reads pass straight through; writes leave one chained row each.
+
+    It wraps the body limit too, so a refused oversized body is recorded like any write.
+    """
 
     def __init__(self, app: ASGIApp, sessions: Any) -> None:
         self.app = app
@@ -35,30 +41,45 @@ class AuditTrail:
                 status = message["status"]
             await send(message)
 
-        try:
-            await self.app(scope, receive, remember_status)
-        finally:
-            await anyio.to_thread.run_sync(self._record, scope, status)
+        with recording() as changes:
+            try:
+                await self.app(scope, receive, remember_status)
+            finally:
+                await anyio.to_thread.run_sync(self._record, scope, status, changes)
 
-    def _record(self, scope: Scope, status: int) -> None:
-        bearer = scope.get("state", {}).get("bearer")
+    def _record(self, scope: Scope, status: int, changes: Changes) -> None:
+        state = scope.get("state", {})
         endpoint = scope.get("endpoint")
-        parameters = scope.get("path_params") or {}
-        target = "/".join(str(value) for value in parameters.values()) or None
-        entry = AuditEntry(
-            at=datetime.now(UTC),
-            person_id=bearer.person.id if bearer else scope.get("state", {}).get("actor"),
-            token_id=bearer.token_id if bearer else None,
-            method=scope["method"],
-            path=scope["path"][:400],
-            action=getattr(endpoint, "__name__", "unknown")[:80],
-            target=target[:200] if target else None,
-            status=status,
-        )
+        path = redacted_path(scope["path"])
+        parameters = scope.get("path_params") if path == scope["path"] else None
+        named = "/".join(str(value) for value in (parameters or {}).values())
+        target = (state.get("audit_target") or named)[:200] or None
         try:
             sessions: SessionFactory = self.sessions()
-            with sessions() as session:
-                session.add(entry)
-                session.commit()
+            bearer = state.get("bearer") or _bearer_of(sessions, scope)
+            append(
+                sessions,
+                AuditEntry(
+                    at=datetime.now(UTC),
+                    person_id=bearer.person.id if bearer else state.get("actor"),
+                    token_id=bearer.token_id if bearer else None,
+                    method=scope["method"],
+                    path=path[:400],
+                    action=getattr(endpoint, "__name__", "unknown")[:80],
+                    target=target,
+                    status=status,
+                    changes=changes or None,
+                ),
+            )
         except Exception:  # noqa: BLE001 - a write that happened must still be answered
-            log.exception("could not record the audit entry for %s %s", entry.method, entry.path)
+            log.exception("could not record the audit entry for %s %s", scope["method"], path)
+
+
+def _bearer_of(sessions: SessionFactory, scope: Scope) -> Any:
+    """Who sent a write refused before any route read its token (a body too large)."""
+    headers = dict(scope.get("headers") or [])
+    header = headers.get(b"authorization", b"").decode("latin-1")
+    if not header.lower().startswith("bearer "):
+        return None
+    with sessions() as session:
+        return bearer_for(session, header[7:].strip())

@@ -12,7 +12,8 @@ from sqlmodel import Session
 from temporalio.client import Client
 
 from api.errors import ApiError
-from boucle.tokens import Bearer, bearer_for, digest
+from boucle.tokens import Bearer, bearer_for, digest, looks_like_token
+from store.access import access_revision
 from store.tables import Person
 
 bearer = HTTPBearer(
@@ -45,13 +46,22 @@ CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 async def person_of_token(request: Request, token: str) -> Person | None:
     """The one place a token becomes a person (tokens today, OpenID Connect later)."""
+    if not looks_like_token(token):
+        return None
+    sessions = request.app.state.sessions
 
-    def lookup() -> Bearer | None:
-        with request.app.state.sessions() as session:
-            return bearer_for(session, token)
+    def revision() -> int:
+        with sessions() as session:
+            return access_revision(session)
 
-    cache = request.app.state.caches.tokens
-    found = await cache.get(digest(token), lambda: run_in_threadpool(lookup))
+    def lookup() -> tuple[int, Bearer | None]:
+        with sessions() as session:
+            # The revision first: an answer is only ever as old as the revision it is filed under.
+            return access_revision(session), bearer_for(session, token)
+
+    found = await request.app.state.caches.tokens.get(
+        digest(token), lambda: run_in_threadpool(revision), lambda: run_in_threadpool(lookup)
+    )
     if found is not None:
         request.state.bearer = found  # the audit trail records who and with which token
     return found.person if found else None

@@ -51,6 +51,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "you may only read your own record",
         "vous ne pouvez consulter que votre propre fiche",
     ),
+    "role_change_forbidden": (
+        "only an administrator changes a role or whether a person is active",
+        "seul un administrateur change un rôle ou l'activité d'une personne",
+    ),
+    "own_role": (
+        "nobody changes their own role or activity",
+        "personne ne change son propre rôle ni sa propre activité",
+    ),
+    "protected_person": (
+        "only an administrator creates or changes a member of the direction or an administrator",
+        "seul un administrateur crée ou modifie un membre de la direction ou un administrateur",
+    ),
+    "no_proposal": ("no proposal {proposal}", "aucune proposition {proposal}"),
+    "proposal_settled": (
+        "proposal {proposal} is already settled",
+        "la proposition {proposal} est déjà traitée",
+    ),
     "temporal_down": (
         "the workflow engine is not reachable",
         "le moteur de workflows est injoignable",

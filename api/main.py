@@ -91,9 +91,10 @@ def create_app(
     )
     errors.install(app)
     openapi.install(app)
-    app.add_middleware(AuditTrail, sessions=lambda: app.state.sessions)
-    # Added last, so it runs first: an oversized body is refused before anything reads it.
+    # An oversized body is refused before anything reads it; the audit trail, added last so
+    # that it runs first, records that refusal too (it never reads a body itself).
     app.add_middleware(BodyLimit, json_limit=JSON_LIMIT, upload_limit=UPLOAD_LIMIT)
+    app.add_middleware(AuditTrail, sessions=lambda: app.state.sessions)
     for router in ROUTERS:  # the routes the access table lists, and no other
         app.include_router(router)
     return app

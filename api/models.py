@@ -78,10 +78,28 @@ class PersonPublic(BaseModel):
 class PersonWrite(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     email: Annotated[str, Field(pattern=EMAIL_PATTERN.pattern, max_length=320)]
-    role: Role
+    role: Role = Field(description="Changed by an admin only, never one's own.")
     locale: Literal["fr", "en"] | None = None
     digest_only: bool = False
-    active: bool = True
+    active: bool | None = Field(
+        default=None,
+        description="Changed by an admin only, never one's own; left out, it stays as it is "
+        "(a new person starts active).",
+    )
+
+
+class PersonProposalPublic(BaseModel):
+    """What a plan import listed about a person and may not apply itself."""
+
+    id: int
+    person_id: str
+    current_role: str | None
+    record: dict[str, Any]
+    source: str
+    proposed_at: datetime | None
+    settled_by: str | None
+    settled_at: datetime | None
+    outcome: str | None
 
 
 class PortfolioPublic(BaseModel):

@@ -14,6 +14,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from boucle import simulation_output
+from boucle.audit import audited, verify_command
 from boucle.planfile import read_plan_file
 from domain.errors import PlanInvalid
 from domain.model import PlanFile
@@ -102,6 +103,8 @@ def simulate_command(
 
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 notifications_app = typer.Typer(help="Message templates.", no_args_is_help=True)
 app.add_typer(notifications_app, name="notifications")
 
@@ -150,24 +153,8 @@ def _sessions():  # noqa: ANN202
     return SessionFactory(engine)
 
 
-_run_as_command = False  # set by main(): the process is this command and nothing else
-
-
 def _finish(code: int) -> NoReturn:
-    """Exit with `code`, what was printed flushed first.
-
-    A command process that has run a Temporal client leaves without the interpreter's
-    teardown: the client runtime's threads can abort it there, after the work is done
-    ("PyGILState_Release", sdk-python#300), and a script would see status 134. Called in
-    another program's process (tests, CliRunner), it returns through typer as usual.
-    """
-    from boucle.temporal import temporal_used
-
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    if _run_as_command and temporal_used():
-        os._exit(code)
+    """End the command with `code` (main() then leaves the process: see there)."""
     raise typer.Exit(code)
 
 
@@ -197,6 +184,7 @@ def _run(coroutine) -> NoReturn:  # noqa: ANN001
 
 
 @plan_app.command("import")
+@audited("plan import", actor="by", target=lambda options: options["file"].name)
 def plan_import(
     file: Annotated[Path, typer.Argument(help="Plan file (YAML or JSON).")],
     by: Annotated[str | None, typer.Option("--as", help="Who imports it.")] = None,
@@ -227,11 +215,33 @@ def plan_import(
             )
             news = "nouvelle version" if result.new_version else "version inchangée"
             print(f"{result.portfolio}/{result.year} : v{result.version} ({news}), {state}")
+        _print_proposals()
 
     _run(work())
 
 
+def _print_proposals() -> None:
+    """Say which people changes wait for an admin (an import only proposes them)."""
+    from sqlmodel import col, select
+
+    from store.tables import PersonProposal
+
+    with _sessions()() as session:
+        pending = session.exec(
+            select(PersonProposal)
+            .where(col(PersonProposal.settled_at).is_(None))
+            .order_by(col(PersonProposal.id))
+        ).all()
+    for proposal in pending:
+        role = proposal.record.get("role")
+        print(
+            f"proposé à un administrateur (GET /proposals) : {proposal.person_id} ({role})",
+            file=sys.stderr,
+        )
+
+
 @plan_app.command("submit")
+@audited("plan submit", actor="by", target=lambda options: "{portfolio}/{year}".format(**options))
 def plan_submit(
     portfolio: str, year: int, by: Annotated[str, typer.Option("--as", help="The officer.")]
 ) -> None:
@@ -248,6 +258,7 @@ def plan_submit(
 
 
 @plan_app.command("approve")
+@audited("plan approve", actor="by", target=lambda options: "{portfolio}/{year}".format(**options))
 def plan_approve(
     portfolio: str, year: int, by: Annotated[str, typer.Option("--as", help="A direction member.")]
 ) -> None:
@@ -268,11 +279,13 @@ app.add_typer(values_app, name="values")
 
 
 @values_app.command("import")
+@audited("values import", actor="by", target=lambda options: options["file"].name)
 def values_import(
     file: Annotated[Path, typer.Argument(help="CSV: indicator, portfolio, period, value[, …].")],
     by: Annotated[str | None, typer.Option("--by", help="Who provides them.")] = None,
 ) -> None:
     """Import indicator values in bulk; every error is listed and nothing is stored then."""
+    from store.audit import note_change
     from store.values import import_values
 
     try:
@@ -286,6 +299,7 @@ def values_import(
         print(problem.format(str(file)), file=sys.stderr)
     if errors:
         raise typer.Exit(2)
+    note_change(f"values/{file.name}", None, {"stored": count})
     print(f"{count} valeur(s) enregistrée(s)")
 
 
@@ -334,6 +348,7 @@ def catalogue_command() -> None:
 
 
 @token_app.command("create")
+@audited("token create", target=lambda options: options["person"])
 def token_create(
     person: str,
     label: Annotated[str | None, typer.Option(help="What it is for.")] = None,
@@ -361,8 +376,9 @@ def token_create(
 
 
 @token_app.command("revoke")
+@audited("token revoke", target=lambda options: f"token/{options['token_id']}")
 def token_revoke(token_id: int) -> None:
-    """Revoke a token by its number (see `boucle token list`); it stops working within 10 s."""
+    """Revoke a token by its number (see `boucle token list`); it stops working within 1 s."""
     from boucle.tokens import revoke_token
 
     with _sessions()() as session:
@@ -386,6 +402,12 @@ def token_list(
         state = "révoqué" if row.revoked_at else "actif"
         until = f" jusqu'au {row.expires_at:%Y-%m-%d}" if row.expires_at else ""
         print(f"{row.id}\t{row.person_id}\t{row.label or ''}\t{state}{until}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain: exit 0 when whole, 1 with its first broken row."""
+    verify_command()
 
 
 @app.command("worker")
@@ -427,6 +449,7 @@ def api_command() -> None:
     """Serve the HTTP API (127.0.0.1 by default; BOUCLE_API_HOST to change)."""
     import uvicorn
 
+    from api.logs import uvicorn_log_config
     from api.main import create_app
 
     settings = _settings()
@@ -434,7 +457,11 @@ def api_command() -> None:
     # The standard asyncio loop, not uvloop (which uvicorn would pick since workers install
     # it): measured with wrk, uvloop took /me/tasks p99 from about 40 to 90-110 ms.
     uvicorn.run(
-        create_app(settings), host=settings.api_host, port=settings.api_port, loop="asyncio"
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        loop="asyncio",
+        log_config=uvicorn_log_config(),  # one-click links are credentials: not in the log
     )
     _finish(0)
 
@@ -457,9 +484,28 @@ def dev_command(
 
 
 def main() -> None:
-    global _run_as_command
-    _run_as_command = True
-    app()
+    """Run a command; a process that ran a Temporal client leaves without teardown.
+
+    The client runtime's threads can abort the interpreter's teardown after the work is done
+    ("PyGILState_Release", sdk-python#300) and a script would see status 134: once the
+    command has returned (its audit row written), what it printed is flushed and the process
+    exits with the command's own status.
+    """
+    from boucle.temporal import temporal_used
+
+    try:
+        app()
+    except SystemExit as stop:
+        if not temporal_used():
+            raise
+        code = stop.code
+        if isinstance(code, str):
+            print(code, file=sys.stderr)
+            code = 1
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code or 0)
 
 
 if __name__ == "__main__":

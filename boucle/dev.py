@@ -13,6 +13,7 @@ from pathlib import Path
 
 import uvicorn
 
+from api.logs import uvicorn_log_config
 from api.main import create_app
 from boucle.devserver import (
     DevServerConfig,
@@ -74,6 +75,7 @@ async def run_dev(settings: Settings, config_path: Path) -> None:
                     host=settings.api_host,
                     port=settings.api_port,
                     log_level="warning",
+                    log_config=uvicorn_log_config(),  # one-click links are not logged whole
                 )
             )
             scheduler = build_scheduler(client, settings.task_queue, sessions)

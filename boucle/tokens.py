@@ -15,9 +15,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from store.tables import ApiToken, Person
+from store.access import access_changed
+from store.audit import note_change
+from store.tables import ApiToken, PageSession, Person
 
 TOKEN_PREFIX = "bcl_"
+# What `issue_token` makes: anything else is refused before any look-up.
+TOKEN_SHAPE = re.compile(r"^bcl_[A-Za-z0-9_-]{43}$")
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,14 @@ class Bearer:
 
     person: Person
     token_id: int
+    expires_at: datetime | None = None
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
+def looks_like_token(text: str) -> bool:
+    return TOKEN_SHAPE.fullmatch(text) is not None
 
 
 def digest(token: str) -> str:
@@ -55,17 +67,32 @@ def issue_token(
     session.add(row)
     session.commit()
     session.refresh(row)
+    note_change(f"token/{row.id}", None, _described(row), always=("person_id",))
     return token, row
 
 
+def _described(row: ApiToken) -> dict[str, object]:
+    """What the audit trail says about a token: whose it is and its dates, never its digest."""
+    return {
+        "person_id": row.person_id,
+        "label": row.label,
+        "expires_at": row.expires_at,
+        "revoked_at": row.revoked_at,
+    }
+
+
 def revoke_token(session: Session, token_id: int) -> ApiToken | None:
+    """Revoke a token; every API replica refuses it within a second (the access revision)."""
     row = session.get(ApiToken, token_id)
     if row is None:
         return None
     if row.revoked_at is None:
+        before = _described(row)
         row.revoked_at = datetime.now(UTC)
         session.add(row)
+        access_changed(session)
         session.commit()
+        note_change(f"token/{row.id}", before, _described(row), always=("person_id",))
         session.refresh(row)
     return row
 
@@ -86,7 +113,7 @@ def bearer_for(session: Session, token: str) -> Bearer | None:
     person = session.get(Person, row.person_id)
     if person is None or not person.active or row.id is None:
         return None
-    return Bearer(person, row.id)
+    return Bearer(person, row.id, row.expires_at)
 
 
 def person_for(session: Session, token: str) -> Person | None:
@@ -110,3 +137,57 @@ def expiry(text: str, now: datetime | None = None) -> datetime:
     if moment <= now:
         raise ValueError(f"{text} is in the past")
     return moment
+
+
+SESSION_PREFIX = "bcs_"
+PAGE_SESSION_LIFETIME = timedelta(hours=8)
+
+
+def open_page_session(session: Session, bearer: Bearer) -> tuple[str, PageSession]:
+    """A new page session for the token's person: its cookie value (shown once) and its row."""
+    secret = SESSION_PREFIX + secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    until = now + PAGE_SESSION_LIFETIME
+    row = PageSession(
+        secret_hash=digest(secret),
+        person_id=bearer.person.id,
+        token_id=bearer.token_id,
+        created_at=now,
+        expires_at=min(until, bearer.expires_at) if bearer.expires_at else until,
+    )
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    note_change(
+        f"page_session/{row.id}",
+        None,
+        {"person_id": row.person_id, "token_id": row.token_id, "expires_at": row.expires_at},
+    )
+    return secret, row
+
+
+def page_session_person(session: Session, secret: str) -> Person | None:
+    """The active person of a live page session (not closed, not expired, its token valid)."""
+    if not secret.startswith(SESSION_PREFIX) or len(secret) > 100:
+        return None
+    row = session.exec(select(PageSession).where(PageSession.secret_hash == digest(secret))).first()
+    now = datetime.now(UTC)
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    token = session.get(ApiToken, row.token_id) if row.token_id is not None else None
+    if token is None or token.revoked_at is not None:
+        return None
+    person = session.get(Person, row.person_id)
+    return person if person is not None and person.active else None
+
+
+def close_page_session(session: Session, secret: str) -> PageSession | None:
+    """End a page session (logging out): its cookie no longer opens any page."""
+    row = session.exec(select(PageSession).where(PageSession.secret_hash == digest(secret))).first()
+    if row is None or row.revoked_at is not None:
+        return row
+    row.revoked_at = datetime.now(UTC)
+    session.add(row)
+    session.commit()
+    note_change(f"page_session/{row.id}", {"revoked_at": None}, {"revoked_at": row.revoked_at})
+    return row

@@ -6,10 +6,12 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 LINK_LIFETIME = timedelta(days=30)
+LONGEST_LINK = 2000  # characters: a task id is at most 200, a signed payload about 400
 
 
 class LinkError(ValueError):
@@ -28,8 +30,17 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Decode unpadded base64url, refusing every spelling but the one `_b64` writes."""
+    if not BASE64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise LinkError("this link is not valid")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:  # unused trailing bits set: another spelling of the same bytes
+        raise LinkError("this link is not valid")
+    return data
 
 
 def sign_link(secret: str, claim: LinkClaim) -> str:
@@ -47,6 +58,8 @@ def sign_link(secret: str, claim: LinkClaim) -> str:
 
 
 def verify_link(secret: str, token: str, now: datetime) -> LinkClaim:
+    if len(token) > LONGEST_LINK:
+        raise LinkError("this link is not valid")
     try:
         encoded, signature = token.split(".")
         payload = _unb64(encoded)
@@ -70,4 +83,5 @@ def verify_link(secret: str, token: str, now: datetime) -> LinkClaim:
 
 
 def link_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    """What a used link is recorded by: the SHA-256 of its decoded, signed payload."""
+    return hashlib.sha256(_unb64(token.split(".")[0])).hexdigest()

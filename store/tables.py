@@ -191,6 +191,18 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = _when()
 
 
+class PageSession(SQLModel, table=True):
+    """A browser's session on the read-only pages, opened by the login form with a token."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    secret_hash: str = Field(max_length=64, unique=True)  # SHA-256 of the cookie's value
+    person_id: str = Field(max_length=64, index=True)
+    token_id: int | None = None  # the token it was opened with: revoking it ends the session
+    created_at: datetime | None = _when()
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = _when()
+
+
 class UsedLink(SQLModel, table=True):
     """One-click links already used: each works once."""
 
@@ -201,17 +213,52 @@ class UsedLink(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Every write through the API: who, with which token, what, when, and how it ended."""
+    """Every write, through the API or the command line: who, with which token, what changed,
+    when, and how it ended; sealed into one hash chain (store.audit)."""
 
     id: int | None = Field(default=None, primary_key=True)
+    sequence: int | None = Field(default=None, unique=True)  # the row's place in the chain
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     person_id: str | None = Field(default=None, max_length=64, index=True)
     token_id: int | None = None
-    method: str = Field(max_length=8)
+    origin: str = Field(default="api", max_length=8)  # api cli
+    method: str = Field(max_length=8)  # the HTTP method, or CLI
     path: str = Field(max_length=400)
     action: str = Field(max_length=80)  # the route's name, e.g. complete_task
     target: str | None = Field(default=None, max_length=200)
-    status: int
+    status: int  # the HTTP status, or the command's exit status
+    changes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    previous_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class AuditChain(SQLModel, table=True):
+    """The chain's head: how many rows it holds and the last one's hash (one row, id 1)."""
+
+    id: int = Field(default=1, primary_key=True)
+    length: int = 0
+    last_hash: str = Field(default="0" * 64, max_length=64)
+
+
+class AccessRevision(SQLModel, table=True):
+    """One counter, bumped with every revocation, role or activity change (see store.access)."""
+
+    id: int = Field(default=1, primary_key=True)
+    revision: int = 0
+
+
+class PersonProposal(SQLModel, table=True):
+    """A change to a person that a plan import may not make: an admin accepts or dismisses it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=64, index=True)
+    current_role: str | None = Field(default=None, max_length=16)  # None: a person not stored yet
+    record: dict[str, Any] = _json({})  # the person as the plan file lists them
+    source: str = Field(default="plan import", max_length=32)
+    proposed_at: datetime | None = _when()
+    settled_by: str | None = Field(default=None, max_length=64)
+    settled_at: datetime | None = _when()
+    outcome: str | None = Field(default=None, max_length=16)  # accepted dismissed
 
 
 class Evidence(SQLModel, table=True):

@@ -12,7 +12,16 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from api.access import Officer, OwnReader, Reader, buyer_task_filter, sees_everything
+from api.access import (
+    Officer,
+    OwnReader,
+    PortfolioReader,
+    Reader,
+    buyer_task_filter,
+    reads_portfolio,
+    require_portfolio,
+    sees_everything,
+)
 from api.deps import SessionDep, TemporalDep
 from api.errors import ApiError, responses
 from api.models import CycleDetail, CycleStatus, CycleSummary, ReviewBody, TaskPublic, TimelineEntry
@@ -150,7 +159,7 @@ def stored_cycle(session: Session, portfolio: str, year: int) -> Cycle:
 def read_cycle(
     portfolio: PortfolioId, year: Year, session: SessionDep, person: OwnReader
 ) -> CycleDetail:
-    """A cycle with its tasks (a buyer: the tasks of their own and their portfolios)."""
+    """A cycle with its tasks (a buyer: their own tasks; scorecard and review of theirs only)."""
     cycle = stored_cycle(session, portfolio, year)
     (summary,) = summaries(session, [cycle])
     now = datetime.now(UTC)
@@ -158,13 +167,15 @@ def read_cycle(
     if not sees_everything(person):
         query = query.where(buyer_task_filter(session, person))
     tasks = session.exec(query.order_by(col(Task.due_at), col(Task.id))).all()
+    # Its indicator values and review are the portfolio's, read as `/indicators/…/values` are.
+    evaluation = reads_portfolio(session, person, cycle.portfolio)
     return CycleDetail(
         **summary.model_dump(),
         submitted_at=cycle.submitted_at,
         approved_by=cycle.approved_by,
         evaluate_on=cycle.evaluate_on,
-        scorecard=cycle.scorecard,
-        review=cycle.review,
+        scorecard=cycle.scorecard if evaluation else None,
+        review=cycle.review if evaluation else None,
         tasks=[task_public(task, now) for task in tasks],
     )
 
@@ -190,10 +201,11 @@ def read_timeline(
 
 @router.get("/{portfolio}/{year}/scorecard", response_model=Scorecard, responses=responses(404))
 def read_scorecard(
-    portfolio: PortfolioId, year: Year, session: SessionDep, person: Reader
+    portfolio: PortfolioId, year: Year, session: SessionDep, person: PortfolioReader
 ) -> Scorecard:
     """Indicators against targets and the year's task record, as computed now."""
     cycle = stored_cycle(session, portfolio, year)
+    require_portfolio(session, person, cycle.portfolio)
     return cycle_scorecard(session, cycle, datetime.now(UTC))
 
 

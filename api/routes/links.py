@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
@@ -9,20 +10,22 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import anyone
-from api.deps import SessionDep, TemporalDep
+from api.deps import SessionDep, get_temporal
+from api.errors import ApiError
 from api.updates import refusal_for_people
 from domain.calendar import WorkingCalendar
 from domain.model import Organisation as OrganisationSettings
 from domain.values_csv import french_number
-from notifications.links import LinkError, link_digest, verify_link
-from store.tables import Indicator, Organisation, Task, UsedLink
+from notifications.links import LinkClaim, LinkError, link_digest, verify_link
+from store.tables import Indicator, Organisation, Person, Task, UsedLink
 from workflows.task import TaskWorkflow
 from workflows.types import (
     CompleteRequest,
@@ -39,9 +42,11 @@ router = APIRouter(
         status: {"description": description, "content": {"text/html": {}}}
         for status, description in (
             (400, "invalid, tampered or expired link"),
+            (403, "the person the link was sent to no longer has access"),
             (404, "the task no longer exists"),
             (409, "link already used, or the task can no longer change"),
             (422, "a value in the form is not a number: the form again, the link unused"),
+            (503, "the workflow engine is unreachable: try again later, the link still works"),
         )
     },
 )
@@ -63,18 +68,53 @@ def _secret(request: Request) -> str:
     return str(request.app.state.settings.link_secret)
 
 
-@router.get("/{token}", response_class=HTMLResponse)
-def confirm_link(token: str, request: Request, session: SessionDep) -> HTMLResponse:
-    """Show the task and a button; a link scanner that only GETs changes nothing."""
+LINK_ERRORS = {
+    "this link is not valid": "ce lien n'est pas valide",
+    "this link has been altered": "ce lien a été modifié",
+    "this link has expired": "ce lien a expiré",
+}
+USED = ("Lien déjà utilisé", "<p>Ce lien a déjà servi.</p>")
+
+
+def checked_link(
+    request: Request, session: SessionDep, token: str
+) -> tuple[LinkClaim, str, Task] | HTMLResponse:
+    """The link's claim, its digest and its task, or the page saying why it cannot be used."""
     try:
         claim = verify_link(_secret(request), token, datetime.now(UTC))
     except LinkError as error:
-        return page("Lien invalide", f"<p>{escape(str(error))}.</p>", 400)
-    if session.get(UsedLink, link_digest(token)) is not None:
-        return page("Lien déjà utilisé", "<p>Ce lien a déjà servi.</p>", 409)
+        reason = LINK_ERRORS.get(str(error), str(error))
+        return page("Lien invalide", f"<p>{escape(reason)}.</p>", 400)
+    request.state.actor = claim.person  # the audit trail names who the link was for
+    request.state.audit_target = claim.task  # and the task, never the link itself
+    digest = link_digest(token)
+    # Links used before migration 0006 were recorded by the digest of their text (30 days).
+    if session.get(UsedLink, digest) or session.get(UsedLink, legacy_digest(token)):
+        return page(*USED, 409)
+    person = session.get(Person, claim.person)
+    if person is None or not person.active:
+        return page(
+            "Lien expiré",
+            "<p>Ce lien n'est plus valable : son destinataire n'a plus accès.</p>",
+            403,
+        )
     task = session.get(Task, claim.task)
     if task is None:
         return page("Tâche introuvable", "<p>Cette tâche n'existe plus.</p>", 404)
+    return claim, digest, task
+
+
+def legacy_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+def confirm_link(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+    """Show the task and a button; a link scanner that only GETs changes nothing."""
+    checked = checked_link(request, session, token)
+    if isinstance(checked, HTMLResponse):
+        return checked
+    claim, _, task = checked
     if claim.action == "values":
         return values_form(session, task, token)
     if claim.action == "postpone":
@@ -157,73 +197,77 @@ def postponed_due(session: SessionDep, task: Task) -> datetime:
 
 
 @router.post("/{token}", response_class=HTMLResponse)
-async def use_link(
-    token: str, request: Request, session: SessionDep, temporal: TemporalDep
-) -> HTMLResponse:
-    try:
-        claim = verify_link(_secret(request), token, datetime.now(UTC))
-    except LinkError as error:
-        return page("Lien invalide", f"<p>{escape(str(error))}.</p>", 400)
-    request.state.actor = claim.person  # the audit trail names who the link was for
-    task = session.get(Task, claim.task)
-    values: dict[str, float] = {}
-    comment = None
-    if claim.action == "values" and task is not None:
+async def use_link(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+    """Run the link's update once, then record the link as used (never before it succeeds)."""
+    checked = await run_in_threadpool(checked_link, request, session, token)
+    if isinstance(checked, HTMLResponse):
+        return checked
+    claim, digest, task = checked
+    update: Any
+    argument: Any
+    if claim.action == "values":
         form = await request.form()
         values, problem = read_values(form, task)
         if problem:  # the link is not used up by a typing mistake
-            return values_form(session, task, token, problem, 422)
+            return await run_in_threadpool(values_form, session, task, token, problem, 422)
         comment = str(form.get("comment") or "").strip()[:2000] or None
-    session.add(
-        UsedLink(
-            digest=link_digest(token),
-            person_id=claim.person,
-            task_id=claim.task,
-            used_at=datetime.now(UTC),
+        update = TaskWorkflow.submit_values
+        argument = ValuesRequest(by=claim.person, values=values, comment=comment)
+        done = ("Valeurs enregistrées", VALUES_SAVED)
+    elif claim.action == "postpone":
+        update = TaskWorkflow.request_reschedule
+        argument = RescheduleProposal(
+            by=claim.person,
+            due=await run_in_threadpool(postponed_due, session, task),
+            reason="report d'une semaine demandé depuis le courriel",
         )
-    )
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return page("Lien déjà utilisé", "<p>Ce lien a déjà servi.</p>", 409)
-    handle = temporal.get_workflow_handle(task_workflow_id(claim.task))
-    try:
-        if claim.action == "values":
-            await handle.execute_update(
-                TaskWorkflow.submit_values,
-                ValuesRequest(by=claim.person, values=values, comment=comment),
-            )
-            request.app.state.caches.my_tasks.clear()
-            return page(
-                "Valeurs enregistrées",
-                "<p>Merci : les valeurs sont enregistrées et le point d'étape est fait.</p>",
-            )
-        if claim.action == "postpone" and task is not None:
-            await handle.execute_update(
-                TaskWorkflow.request_reschedule,
-                RescheduleProposal(
-                    by=claim.person,
-                    due=postponed_due(session, task),
-                    reason="report d'une semaine demandé depuis le courriel",
-                ),
-            )
-            return page(
-                "Demande envoyée",
-                "<p>Le responsable Qualité &amp; DD est prévenu ; "
-                "vous recevrez sa réponse par courriel.</p>",
-            )
-        await handle.execute_update(
-            TaskWorkflow.complete,
-            CompleteRequest(by=claim.person, comment="marquée comme faite depuis le courriel"),
+        done = ("Demande envoyée", POSTPONE_SENT)
+    else:
+        update = TaskWorkflow.complete
+        argument = CompleteRequest(
+            by=claim.person, comment="marquée comme faite depuis le courriel"
         )
+        done = ("Tâche faite", TASK_DONE)
+    try:
+        temporal = await get_temporal(request)
+        handle = temporal.get_workflow_handle(task_workflow_id(claim.task))
+        # One update id per link: a double click or a retry after a lost answer runs it once.
+        await handle.execute_update(update, argument, id=f"link:{digest}")
     except WorkflowUpdateFailedError as error:
         reason = escape(refusal_for_people(error, request))
         return page("Impossible", f"<p>{reason}</p>", 409)
-    except RPCError:
-        return page("Impossible", "<p>Cette tâche est close.</p>", 409)
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return page("Impossible", "<p>Cette tâche est close.</p>", 409)
+        return engine_unreachable()
+    except ApiError:
+        return engine_unreachable()
     request.app.state.caches.my_tasks.clear()
+    await run_in_threadpool(record_used, session, digest, claim)
+    return page(*done)
+
+
+def record_used(session: SessionDep, digest: str, claim: LinkClaim) -> None:
+    used = UsedLink(digest=digest, person_id=claim.person, task_id=claim.task)
+    used.used_at = datetime.now(UTC)
+    session.add(used)
+    try:
+        session.commit()
+    except IntegrityError:  # a double click recorded it first; the update ran once
+        session.rollback()
+
+
+VALUES_SAVED = "<p>Merci : les valeurs sont enregistrées et le point d'étape est fait.</p>"
+POSTPONE_SENT = (
+    "<p>Le responsable Qualité &amp; DD est prévenu ; vous recevrez sa réponse par courriel.</p>"
+)
+TASK_DONE = "<p>C'est noté : la tâche est marquée comme faite ; les rappels s'arrêtent.</p>"
+
+
+def engine_unreachable() -> HTMLResponse:
     return page(
-        "Tâche faite",
-        "<p>C'est noté : la tâche est marquée comme faite ; les rappels s'arrêtent.</p>",
+        "Réessayez plus tard",
+        "<p>Boucle ne peut pas enregistrer cela pour le moment. Réessayez dans quelques "
+        "minutes : ce lien reste valable.</p>",
+        503,
     )

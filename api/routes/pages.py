@@ -1,21 +1,18 @@
 """Pages for people: the direction's dashboard and the annual report, server-rendered.
 
-A browser cannot send a bearer header when following a link, so the pages also accept the
-same token from an HttpOnly, SameSite=Strict cookie that the login form sets. Only these
-read-only pages accept the cookie; every API route still wants the header.
+A browser cannot send a bearer header when following a link, so these read-only pages also
+accept the page session the login form opens (api/routes/login.py); no API route does.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session, col, select
 
 from api.access import Rule, Staff
@@ -23,6 +20,10 @@ from api.charts import COLOURS, LEGEND, Bar, completion_bars, figure, indicator_
 from api.deps import person_of_token
 from api.errors import responses
 from api.routes.cycles import summaries
+from api.routes.login import COOKIE, login_form
+from api.routes.login import login_router as login_router  # api.main serves it with the pages
+from api.templating import PAGES
+from boucle.tokens import page_session_person
 from domain.model import Role
 from domain.report import AnnualReport, report_csv
 from notifications import formatting
@@ -36,11 +37,6 @@ router: APIRouter = APIRouter(
         303: {"description": "no token: to the login page"},
         403: {"description": "for the officer and the direction", "content": {"text/html": {}}},
     },
-)
-COOKIE = "boucle_token"
-PAGES = Environment(
-    loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
-    autoescape=select_autoescape(["html"]),
 )
 STATUSES = {
     "on_track": "en bonne voie",
@@ -89,29 +85,36 @@ def render_report_html(report: AnnualReport, zone: Any) -> str:
 
 
 async def page_viewer(request: Request) -> Person | None:
-    """The person behind the bearer header or the login cookie, if any."""
+    """The person behind the bearer header or the page session's cookie, if any."""
     header = request.headers.get("authorization", "")
-    token = header[7:] if header.lower().startswith("bearer ") else request.cookies.get(COOKIE)
-    return await person_of_token(request, token) if token else None
+    if header.lower().startswith("bearer "):
+        return await person_of_token(request, header[7:].strip())
+    secret = request.cookies.get(COOKIE)
+    if not secret:
+        return None
+
+    def lookup() -> Person | None:
+        with request.app.state.sessions() as session:
+            return page_session_person(session, secret)
+
+    person = await run_in_threadpool(lookup)
+    if person is not None:
+        request.state.actor = person.id
+    return person
 
 
 page_viewer.rule = Rule(  # type: ignore[attr-defined]
-    VIEWERS, "the token as a bearer header or the login form's cookie; without one, the login page"
+    VIEWERS,
+    "a bearer token, or the page session the login form opens; without one, the login page",
 )
 Viewer = Annotated[Person | None, Depends(page_viewer)]
 
 
-def _gate(person: Person | None) -> Response | None:
+def _gate(request: Request, person: Person | None) -> Response | None:
     if person is None:
         return RedirectResponse("/dashboard/login", status_code=303)
     if person.role not in VIEWERS:
-        return HTMLResponse(
-            PAGES.get_template("login.html").render(
-                organisation="Boucle",
-                error=RESERVED,
-            ),
-            status_code=403,
-        )
+        return login_form(request, RESERVED, 403)
     return None
 
 
@@ -129,7 +132,7 @@ async def dashboard(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> Response:
     """Every portfolio's cycle at a glance: phase, progress, overdue work, indicators."""
-    refused = _gate(person)
+    refused = _gate(request, person)
     if refused is not None or person is None:
         return refused or RedirectResponse("/dashboard/login", status_code=303)
     now = datetime.now(UTC)
@@ -184,7 +187,7 @@ async def dashboard(
 @router.get("/dashboard/report/{year}", response_class=HTMLResponse)
 async def dashboard_report(request: Request, year: Year, person: Viewer) -> Response:
     """The annual report as a printable page."""
-    refused = _gate(person)
+    refused = _gate(request, person)
     if refused is not None:
         return refused
 
@@ -194,52 +197,6 @@ async def dashboard_report(request: Request, year: Year, person: Viewer) -> Resp
             return render_report_html(report, _zone(session))
 
     return HTMLResponse(await run_in_threadpool(render))
-
-
-login_router: APIRouter = APIRouter(
-    tags=["pages"],
-    responses={
-        303: {"description": "no token: to the login page"},
-        403: {"description": "for the officer and the direction", "content": {"text/html": {}}},
-    },
-)
-
-
-async def _public() -> None:
-    return None
-
-
-_public.rule = Rule((), "the login form: it only turns a valid token into the page cookie")  # type: ignore[attr-defined]
-
-
-@login_router.get("/dashboard/login", response_class=HTMLResponse, dependencies=[Depends(_public)])
-def login_page() -> HTMLResponse:
-    return HTMLResponse(PAGES.get_template("login.html").render(organisation="Boucle"))
-
-
-@login_router.post(
-    "/dashboard/login",
-    response_class=HTMLResponse,
-    dependencies=[Depends(_public)],
-    responses={303: {"description": "to the dashboard"}, 401: {"content": {"text/html": {}}}},
-)
-async def log_in(request: Request, token: Annotated[str, Form(max_length=200)]) -> Response:
-    person = await person_of_token(request, token.strip())
-    if person is None:
-        page = PAGES.get_template("login.html").render(
-            organisation="Boucle", error="Jeton inconnu, révoqué ou expiré."
-        )
-        return HTMLResponse(page, status_code=401)
-    response = RedirectResponse("/dashboard", status_code=303)
-    response.set_cookie(
-        COOKIE,
-        token.strip(),
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        max_age=8 * 3600,
-    )
-    return response
 
 
 reports_router: APIRouter = APIRouter(

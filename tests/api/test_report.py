@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from typer.testing import CliRunner
 
 from api.main import create_app
@@ -117,20 +119,28 @@ def test_boucle_report_writes_each_format(tmp_path: Path, monkeypatch) -> None: 
     assert wrong.exit_code == 2
 
 
+async def log_in(browser: httpx.AsyncClient, token: str) -> httpx.Response:
+    """Fill in the login form as a browser does: the form first, then its answer."""
+    form = await browser.get("/dashboard/login")
+    key = re.search(r'name="form_key" value="([^"]+)"', form.text)
+    assert key is not None, form.text
+    return await browser.post("/dashboard/login", data={"token": token, "form_key": key[1]})
+
+
 async def test_the_dashboard_asks_for_a_login_then_shows_every_portfolio(tmp_path: Path) -> None:
     sessions, tokens = with_figures(tmp_path)
     app = create_app(Settings(data_dir=tmp_path), sessions=sessions)
     async with app.router.lifespan_context(app), client(app) as browser:
         first = await browser.get("/dashboard", params={"year": 2027})
         assert first.status_code == 303 and first.headers["location"] == "/dashboard/login"
-        wrong = await browser.post("/dashboard/login", data={"token": "bcl_faux"})
+        wrong = await log_in(browser, "bcl_faux")
         assert wrong.status_code == 401 and "Jeton inconnu" in wrong.text
-        buyer = await browser.post("/dashboard/login", data={"token": tokens[Role.buyer]})
+        buyer = await log_in(browser, tokens[Role.buyer])
         assert buyer.status_code == 303
         refused = await browser.get("/dashboard", params={"year": 2027})
         assert refused.status_code == 403
         browser.cookies.clear()
-        logged = await browser.post("/dashboard/login", data={"token": tokens[Role.direction]})
+        logged = await log_in(browser, tokens[Role.direction])
         assert logged.status_code == 303
         assert "httponly" in logged.headers["set-cookie"].lower()
         assert "samesite=strict" in logged.headers["set-cookie"].lower()

@@ -56,7 +56,7 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
         {"json": {"lessons": "Former plus tôt"}},
     ),
     "GET /cycles/{portfolio}/{year}/scorecard": lambda own: (
-        "/cycles/restauration/2027/scorecard",
+        _pick(own, "/cycles/restauration/2027/scorecard", "/cycles/voirie/2027/scorecard"),
         {},
     ),
     "GET /cycles/{portfolio}/{year}/timeline": lambda own: (
@@ -67,6 +67,7 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
     "GET /dashboard": lambda own: ("/dashboard", {}),
     "GET /dashboard/login": lambda own: ("/dashboard/login", {}),
     "POST /dashboard/login": lambda own: ("/dashboard/login", {"data": {"token": "bcl_faux"}}),
+    "POST /dashboard/logout": lambda own: ("/dashboard/logout", {}),
     "GET /dashboard/report/{year}": lambda own: ("/dashboard/report/2027", {}),
     "GET /reports/{year}": lambda own: ("/reports/2027", {"params": {"format": "csv"}}),
     "GET /indicators": lambda own: ("/indicators", {}),
@@ -88,6 +89,9 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
         "/people/lea",
         {"json": {"name": "Léa Roux", "email": "lea.roux@example.org", "role": "buyer"}},
     ),
+    "GET /proposals": lambda own: ("/proposals", {}),
+    "POST /proposals/{proposal_id}/accept": lambda own: ("/proposals/999999/accept", {}),
+    "DELETE /proposals/{proposal_id}": lambda own: ("/proposals/999999", {}),
     "GET /plans": lambda own: ("/plans", {}),
     "POST /plans": lambda own: (
         "/plans",
@@ -190,14 +194,20 @@ def seeded(folder: Path) -> tuple[SessionFactory, dict[Role, str]]:
 
 def expected(entry: Any, role: Role | None, own: bool) -> set[int]:
     if (entry.method, entry.path) == ("POST", "/dashboard/login"):
-        return {401}  # the request carries a made-up token, whoever sends it
+        return {403}  # a made-up token, and no key from a form the page served, whoever sends it
+    if (entry.method, entry.path) == ("POST", "/dashboard/logout"):
+        return {303}  # to the login page, with or without a session to end
     if entry.public:
         return PERMITTED
     if role is None:
         return {303} if entry.path.startswith("/dashboard") else {401}  # pages: to the login
     if role not in entry.roles:
         return {403}
-    if role == Role.buyer and not own and entry.path.startswith("/tasks/"):
+    if (
+        role == Role.buyer
+        and not own
+        and entry.path.startswith(("/tasks/", "/cycles/{portfolio}/{year}/scorecard"))
+    ):
         return {403}
     return PERMITTED
 

@@ -116,9 +116,11 @@ async def test_the_direction_logs_in_and_reads_the_dashboard_and_the_report(
         assert "en cours" in await row.inner_text()
         await page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
 
-        phone = await browser.new_page(viewport={"width": 390, "height": 844}, locale="fr-FR")
-        await phone.context.add_cookies([{"name": "boucle_token", "value": token, "url": base}])
+        handset = await browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
+        await handset.add_cookies(await page.context.cookies())  # the page session, logged in
+        phone = await handset.new_page()
         await phone.goto(f"{base}/dashboard?year={year}")
+        assert await phone.title() == "Tableau de bord — Boucle"
         width = await phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 390  # readable on a phone: no sideways scrolling
         await phone.screenshot(path=str(shots / "dashboard-phone.png"), full_page=True)

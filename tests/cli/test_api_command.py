@@ -10,6 +10,7 @@ import uvicorn
 from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
 
+from api.logs import RedactLinks
 from boucle.cli import app
 
 
@@ -26,6 +27,9 @@ def test_api_migrates_then_serves_on_the_configured_address_and_the_standard_loo
 
     assert result.exit_code == 0, result.output
     # uvicorn would pick uvloop, which workers install; it doubled /me/tasks' p99 (`make bench`).
+    logging = served.pop("log_config")
     assert served == {"host": "127.0.0.1", "port": 8123, "loop": "asyncio"}
+    assert logging["handlers"]["access"]["filters"] == ["redact_links"]  # links are credentials
+    assert logging["filters"]["redact_links"]["()"] is RedactLinks
     tables = inspect(create_engine(f"sqlite:///{tmp_path / 'boucle.db'}")).get_table_names()
     assert {"cycle", "task", "notification"} <= set(tables)

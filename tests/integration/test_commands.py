@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from temporalio.testing import WorkflowEnvironment
 
@@ -55,9 +56,11 @@ async def command(environment: dict[str, str], *args: str) -> tuple[int, str, st
 
 
 async def test_import_submit_and_approve_exit_0_and_print_their_confirmation_every_time(
-    dev_server: WorkflowEnvironment, smtp: tuple[Inbox, int], tmp_path: Path
+    dev_server: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    _, port = smtp
+    port = free_port()  # a mailbox of its own: the session's inbox belongs to other tests
+    mailbox = Controller(Inbox(), hostname="127.0.0.1", port=port)
+    mailbox.start()
     settings = settings_for(dev_server, tmp_path, port, "it-commands")
     engine = make_engine(settings.database)
     migrate(engine)
@@ -90,6 +93,7 @@ async def test_import_submit_and_approve_exit_0_and_print_their_confirmation_eve
             dev_server.client, settings, SessionFactory(engine), mailer_for(settings), executor
         ):
             results = await asyncio.gather(*(one_year(n) for n in range(ROUNDS)))
+    mailbox.stop()
     confirmations = {
         "import": "v1 (nouvelle version), cycle démarré",
         "submit": "soumis (2 occurrences)",
@@ -124,9 +128,9 @@ def fresh_stores(tmp_path: Path) -> Iterator[list[str]]:
 
 
 async def test_worker_api_and_import_started_at_the_same_instant_on_a_fresh_store(
-    dev_server: WorkflowEnvironment, smtp: tuple[Inbox, int], tmp_path: Path, fresh_stores
+    dev_server: WorkflowEnvironment, tmp_path: Path, fresh_stores
 ) -> None:
-    _, smtp_port = smtp
+    smtp_port = free_port()  # nothing listens: no plan here sends anything in the seconds it runs
     for number, database in enumerate(fresh_stores):
         folder = tmp_path / f"round-{number}"
         folder.mkdir()
