@@ -53,6 +53,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "identifiant « {value} » invalide : lettres minuscules, chiffres, « - » ou « _ »",
         "en": "invalid id '{value}': use lowercase letters, digits, '-' or '_'",
     },
+    "control_character": {
+        "fr": "caractère de contrôle {character} interdit (retour à la ligne, tabulation…) : "
+        "ce texte tient sur une ligne",
+        "en": "control character {character} is not allowed (line break, tab…): "
+        "this text fits on one line",
+    },
+    "control_character_text": {
+        "fr": "caractère de contrôle {character} interdit",
+        "en": "control character {character} is not allowed",
+    },
     "bad_email": {
         "fr": "adresse électronique « {value} » invalide",
         "en": "invalid email address '{value}'",

@@ -204,3 +204,30 @@ async def test_a_plan_that_would_exhaust_the_server_is_a_located_422(tmp_path: P
         "plan:32: plans[0].items[0].rrule: frequency MINUTELY refused: a task recurs at most "
         "daily (DAILY, WEEKLY, MONTHLY or YEARLY)",
     ]
+
+
+async def test_people_put_and_other_bodies_refuse_control_characters_in_names(
+    tmp_path: Path,
+) -> None:
+    sessions, tokens = seeded(tmp_path)
+    app = create_app(Settings(data_dir=tmp_path), sessions=sessions)
+    person = {"email": "lea@example.org", "role": "buyer"}
+    async with app.router.lifespan_context(app), client(app, tokens[Role.officer]) as http:
+        injected = await http.put(
+            "/people/lea", json={**person, "name": "Léa\r\nReply-To: attacker@evil.test"}
+        )
+        nul = await http.put(
+            "/people/lea", json={**person, "name": "Léa", "email": "lea@example.org\n"}
+        )
+        kept = await http.put("/people/lea", json={**person, "name": "Léa Dupont"})
+        comment = await http.post(f"/tasks/{OWN}/complete", json={"comment": "fait\x00"})
+    body = assert_problem(injected, 422, "invalid_request")
+    assert [(e["loc"], e["type"]) for e in body["errors"]] == [
+        (["body", "name"], "control_character")
+    ]
+    assert "U+000D" in body["errors"][0]["msg"]
+    body = assert_problem(nul, 422, "invalid_request")
+    assert body["errors"][0]["loc"] == ["body", "email"]
+    assert kept.status_code == 200 and kept.json()["name"] == "Léa Dupont"
+    body = assert_problem(comment, 422, "invalid_request")  # PostgreSQL stores no NUL: a 500
+    assert body["errors"][0]["type"] == "control_character_text"
