@@ -6,8 +6,12 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsInvalid(ValueError):
+    """Raised when settings cannot work; the message says which ones and what to change."""
 
 
 class Settings(BaseSettings):
@@ -31,8 +35,9 @@ class Settings(BaseSettings):
     smtp_port: int = 1025
     smtp_username: str | None = None
     smtp_password: str | None = None
-    smtp_starttls: bool = False
+    smtp_starttls: bool | None = None  # unset: STARTTLS whenever the server offers it
     smtp_ssl: bool = False
+    smtp_allow_plain_auth: bool = False  # AUTH over a connection without TLS
     smtp_ca_file: str | None = None  # PEM bundle of CAs to trust besides the system's
     mail_from: str = "boucle@localhost"
     mail_from_name: str = "Boucle"
@@ -71,6 +76,50 @@ class Settings(BaseSettings):
         return self.public_url or f"http://{self.api_host}:{self.api_port}"
 
 
+def smtp_problems(settings: Settings) -> list[str]:
+    """What in the SMTP settings could never work, each with what to change."""
+    found = []
+    if settings.smtp_ssl and settings.smtp_starttls:
+        found.append(
+            "BOUCLE_SMTP_SSL and BOUCLE_SMTP_STARTTLS exclude each other: TLS from the first "
+            "byte (port 465) or an upgrade (port 587)"
+        )
+    plain = not settings.smtp_ssl and settings.smtp_starttls is False
+    if plain and settings.smtp_username and not settings.smtp_allow_plain_auth:
+        found.append(
+            "BOUCLE_SMTP_STARTTLS=false with BOUCLE_SMTP_USERNAME would send the SMTP password "
+            "in clear: use TLS, or set BOUCLE_SMTP_ALLOW_PLAIN_AUTH=true"
+        )
+    return found
+
+
+def problems(settings: Settings) -> list[str]:
+    """Everything in the settings that would fail once running, found before starting."""
+    return smtp_problems(settings)
+
+
+def exit_if_invalid(settings: Settings) -> Settings:
+    """Return `settings`, or stop the process with every problem they have."""
+    found = problems(settings)
+    if found:
+        raise _cannot_start(found)
+    return settings
+
+
+def _cannot_start(lines: list[str]) -> SystemExit:
+    return SystemExit("boucle cannot start:\n" + "\n".join(f"  {line}" for line in lines))
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The process's settings, checked: a process with bad settings stops at once."""
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        # Without the values: one of them may be a secret.
+        lines = [
+            f"BOUCLE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+            for e in error.errors(include_input=False, include_url=False)
+        ]
+        raise _cannot_start(lines) from None
+    return exit_if_invalid(settings)

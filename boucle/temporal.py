@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 
 from activities.notify import NotificationConfig
 from activities.registry import build_activities
-from boucle.settings import Settings
+from boucle.settings import Settings, SettingsInvalid, smtp_problems
 from notifications.smtp import Mailer, SmtpMailer
 from store.database import SessionFactory
 from workflows.converter import DATA_CONVERTER
@@ -41,6 +41,9 @@ async def connect(settings: Settings) -> Client:
 
 
 def mailer_for(settings: Settings) -> SmtpMailer:
+    """The SMTP transport the settings describe; SettingsInvalid when it could never work."""
+    if found := smtp_problems(settings):
+        raise SettingsInvalid("; ".join(found))
     return SmtpMailer(
         host=settings.smtp_host,
         port=settings.smtp_port,
@@ -48,6 +51,7 @@ def mailer_for(settings: Settings) -> SmtpMailer:
         password=settings.smtp_password,
         starttls=settings.smtp_starttls,
         use_tls=settings.smtp_ssl,
+        allow_plain_auth=settings.smtp_allow_plain_auth,
         tls_context=(
             ssl.create_default_context(cafile=settings.smtp_ca_file)
             if settings.smtp_ca_file
