@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +25,13 @@ class Settings(BaseSettings):
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    # Unset: TLS as soon as a CA, a client certificate, a server name or an API key is given.
+    temporal_tls: bool | None = None
+    temporal_tls_ca_file: Path | None = None  # PEM roots to trust instead of the system's
+    temporal_tls_cert_file: Path | None = None  # mTLS: the client certificate (PEM)...
+    temporal_tls_key_file: Path | None = None  # ...and its private key (PEM)
+    temporal_tls_server_name: str | None = None  # SNI and the name the certificate must bear
+    temporal_api_key: SecretStr | None = None  # Temporal Cloud and the like; implies TLS
     task_queue: str = "boucle"
     search_attributes: bool = True
 
@@ -93,9 +101,65 @@ def smtp_problems(settings: Settings) -> list[str]:
     return found
 
 
+PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----")
+PEM_PRIVATE_KEY = re.compile(rb"-----BEGIN (RSA |EC )?PRIVATE KEY-----")  # not encrypted
+TEMPORAL_FILES = {
+    "temporal_tls_ca_file": ("certificate", PEM_CERTIFICATE),
+    "temporal_tls_cert_file": ("certificate", PEM_CERTIFICATE),
+    "temporal_tls_key_file": ("private key", PEM_PRIVATE_KEY),
+}
+
+
+def temporal_tls_wanted(settings: Settings) -> bool:
+    """Whether the Temporal connection is TLS: as set, or implied by any TLS setting or key."""
+    if settings.temporal_tls is not None:
+        return settings.temporal_tls
+    implied = [getattr(settings, name) for name in TEMPORAL_FILES]
+    implied += [settings.temporal_tls_server_name, settings.temporal_api_key]
+    return any(value is not None for value in implied)
+
+
+def read_pem(settings: Settings, name: str) -> bytes | None:
+    """The PEM file a setting names, or None; SettingsInvalid when it cannot be used."""
+    path = getattr(settings, name)
+    if path is None:
+        return None
+    label = f"BOUCLE_{name.upper()}"
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise SettingsInvalid(f"{label} {path}: cannot be read ({error.strerror})") from None
+    kind, pattern = TEMPORAL_FILES[name]
+    if not pattern.search(data):
+        raise SettingsInvalid(f"{label} {path}: holds no PEM {kind} (unencrypted)")
+    return data
+
+
+def temporal_problems(settings: Settings) -> list[str]:
+    """What in the Temporal connection settings could never work, each with what to change."""
+    found = []
+    for name in TEMPORAL_FILES:
+        try:
+            read_pem(settings, name)
+        except SettingsInvalid as error:
+            found.append(str(error))
+    if (settings.temporal_tls_cert_file is None) != (settings.temporal_tls_key_file is None):
+        found.append(
+            "BOUCLE_TEMPORAL_TLS_CERT_FILE and BOUCLE_TEMPORAL_TLS_KEY_FILE go together (mTLS)"
+        )
+    if settings.temporal_tls is False and temporal_tls_wanted(
+        settings.model_copy(update={"temporal_tls": None})
+    ):
+        found.append(
+            "BOUCLE_TEMPORAL_TLS=false, yet a TLS file, server name or API key is set: an API "
+            "key travels only over TLS"
+        )
+    return found
+
+
 def problems(settings: Settings) -> list[str]:
     """Everything in the settings that would fail once running, found before starting."""
-    return smtp_problems(settings)
+    return smtp_problems(settings) + temporal_problems(settings)
 
 
 def exit_if_invalid(settings: Settings) -> Settings:
