@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, HttpUrl
+from pydantic import AwareDatetime, BaseModel, Field, FiniteFloat, HttpUrl
 
 from domain.model import EMAIL_PATTERN, FreeText, Role, SingleLine
 
@@ -203,7 +203,7 @@ class TimelineEntry(BaseModel):
 
 
 class ValuesBody(BaseModel):
-    values: dict[SingleLine, float] = Field(min_length=1, max_length=50)
+    values: dict[SingleLine, FiniteFloat] = Field(min_length=1, max_length=50)
     comment: FreeText | None = Field(default=None, max_length=4000)
 
 

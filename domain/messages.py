@@ -44,6 +44,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "type invalide ({found}) : attendu {expected}",
         "en": "wrong type ({found}): expected {expected}",
     },
+    "finite_number": {
+        "fr": "nombre attendu : ni infini ni NaN",
+        "en": "a number is expected: neither infinite nor NaN",
+    },
     "invalid": {"fr": "valeur invalide : {detail}", "en": "invalid value: {detail}"},
     "version": {
         "fr": "version de format {value} inconnue : seule la version 1 existe",

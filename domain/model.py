@@ -14,6 +14,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    FiniteFloat,
     SerializerFunctionWrapHandler,
     field_validator,
     model_serializer,
@@ -290,9 +291,9 @@ class Indicator(StrictModel):
     name: SingleLine
     unit: Unit
     direction: Direction = Direction.increase
-    baseline: float | None = None
-    target: float | None = None
-    floor: float | None = None
+    baseline: FiniteFloat | None = None
+    target: FiniteFloat | None = None
+    floor: FiniteFloat | None = None
     portfolios: list[Identifier] = Field(default_factory=list)
     source: SingleLine | None = None
     aggregation: Aggregation = Aggregation.last

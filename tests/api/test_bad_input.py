@@ -231,3 +231,35 @@ async def test_people_put_and_other_bodies_refuse_control_characters_in_names(
     assert kept.status_code == 200 and kept.json()["name"] == "Léa Dupont"
     body = assert_problem(comment, 422, "invalid_request")  # PostgreSQL stores no NUL: a 500
     assert body["errors"][0]["type"] == "control_character_text"
+
+
+async def test_indicator_values_must_be_finite_a_nan_is_a_422_not_a_500(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    sessions, tokens = seeded(tmp_path)
+    app = create_app(Settings(data_dir=tmp_path), sessions=sessions, temporal=env.client)
+    csv = "indicator;portfolio;period;value\npart-bio;restauration;2027-T2;nan\n"
+    async with app.router.lifespan_context(app), client(app, tokens[Role.officer]) as http:
+        answers = [
+            await http.post(
+                f"/tasks/{OWN}/values",
+                content=body,
+                headers={"Content-Type": "application/json"},
+            )
+            for body in (
+                b'{"values": {"part-bio": NaN}}',
+                b'{"values": {"part-bio": Infinity}}',
+                b'{"values": {"part-bio": 1e999}}',
+                b'{"values": {"part-bio": "nan"}}',
+            )
+        ]
+        imported = await http.post(
+            "/indicators/values", content=csv, headers={"Content-Type": "text/csv"}
+        )
+    for answer in answers:
+        body = assert_problem(answer, 422, "invalid_request")
+        assert [(e["loc"], e["type"]) for e in body["errors"]] == [
+            (["body", "values", "part-bio"], "finite_number")
+        ]
+    assert imported.status_code == 422
+    assert imported.json()["errors"][0]["message"] == "« nan » : un nombre fini est attendu"
