@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -74,14 +77,46 @@ class Settings(BaseSettings):
             return self.secret_key
         path = self.data_dir / "secret.key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(32))
-            path.chmod(0o600)
+            write_private(path, secrets.token_urlsafe(32), replace=False)
         return path.read_text().strip()
 
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.api_host}:{self.api_port}"
+
+
+MIN_SECRET_KEY_BYTES = 32
+
+
+def write_private(path: Path, text: str, *, replace: bool = True) -> None:
+    """Write `text` to `path`, readable by its owner alone from the first byte, and whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        if replace:
+            os.replace(temporary, path)
+        else:
+            with contextlib.suppress(FileExistsError):  # another process wrote it first
+                os.link(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def secret_problems(settings: Settings) -> list[str]:
+    """A link-signing key too short to resist guessing, with how to make a good one."""
+    key = settings.secret_key
+    if key and len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        return [
+            f"BOUCLE_SECRET_KEY is {len(key.encode())} bytes long: it signs the one-click links "
+            f"and needs at least {MIN_SECRET_KEY_BYTES} (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'), the same on every worker and API replica"
+        ]
+    return []
 
 
 def smtp_problems(settings: Settings) -> list[str]:
@@ -159,7 +194,7 @@ def temporal_problems(settings: Settings) -> list[str]:
 
 def problems(settings: Settings) -> list[str]:
     """Everything in the settings that would fail once running, found before starting."""
-    return smtp_problems(settings) + temporal_problems(settings)
+    return secret_problems(settings) + smtp_problems(settings) + temporal_problems(settings)
 
 
 def exit_if_invalid(settings: Settings) -> Settings:
