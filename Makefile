@@ -33,6 +33,7 @@ format: install
 bench: install
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.engine
+	$(BIN)/python -m benchmarks.fuzz_plan --seconds 300
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, HttpUrl
+from pydantic import AwareDatetime, BaseModel, Field, FiniteFloat, HttpUrl
 
-from domain.model import EMAIL_PATTERN, Role
+from domain.model import EMAIL_PATTERN, FreeText, Role, SingleLine
 
 
 class Health(BaseModel):
@@ -61,7 +61,7 @@ class CycleDetail(CycleSummary):
 
 
 class CompleteTask(BaseModel):
-    comment: str | None = Field(default=None, max_length=4000)
+    comment: FreeText | None = Field(default=None, max_length=4000)
     evidence_url: HttpUrl | None = None
 
 
@@ -76,8 +76,8 @@ class PersonPublic(BaseModel):
 
 
 class PersonWrite(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    email: Annotated[str, Field(pattern=EMAIL_PATTERN.pattern, max_length=320)]
+    name: SingleLine = Field(min_length=1, max_length=200)
+    email: Annotated[SingleLine, Field(pattern=EMAIL_PATTERN.pattern, max_length=320)]
     role: Role = Field(description="Changed by an admin only, never one's own.")
     locale: Literal["fr", "en"] | None = None
     digest_only: bool = False
@@ -195,20 +195,21 @@ class CycleStatus(BaseModel):
 
 class AmendmentBody(BaseModel):
     add: list[dict[str, Any]] = Field(default_factory=list, max_length=200)
-    cancel_items: list[str] = Field(default_factory=list, max_length=200)
-    reassign_items: dict[str, list[str]] = Field(default_factory=dict)
-    reschedule_tasks: dict[str, AwareDatetime] = Field(
+    cancel_items: list[SingleLine] = Field(default_factory=list, max_length=200)
+    reassign_items: dict[SingleLine, list[SingleLine]] = Field(default_factory=dict)
+    reschedule_tasks: dict[SingleLine, AwareDatetime] = Field(
         default_factory=dict, description="Occurrences (task ids) moved to a new due time."
     )
-    cancel_tasks: list[str] = Field(
+    cancel_tasks: list[SingleLine] = Field(
         default_factory=list, max_length=500, description="Occurrences (task ids) cancelled."
     )
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: FreeText | None = Field(default=None, max_length=2000)
 
 
 class ReviewBody(BaseModel):
-    lessons: str = Field(min_length=1, max_length=20000)
-    decisions: list[str] = Field(default_factory=list, max_length=100)
+    lessons: FreeText = Field(min_length=1, max_length=20000)
+    # Each decision becomes the title of an action in next year's plan: one line.
+    decisions: list[SingleLine] = Field(default_factory=list, max_length=100)
 
 
 class TimelineEntry(BaseModel):
@@ -220,8 +221,8 @@ class TimelineEntry(BaseModel):
 
 
 class ValuesBody(BaseModel):
-    values: dict[str, float] = Field(min_length=1, max_length=50)
-    comment: str | None = Field(default=None, max_length=4000)
+    values: dict[SingleLine, FiniteFloat] = Field(min_length=1, max_length=50)
+    comment: FreeText | None = Field(default=None, max_length=4000)
 
 
 class EvidencePublic(BaseModel):
@@ -257,8 +258,8 @@ class TokenPublic(BaseModel):
 
 
 class TokenCreate(BaseModel):
-    person_id: str = Field(min_length=1, max_length=64)
-    label: str | None = Field(default=None, max_length=200)
+    person_id: SingleLine = Field(min_length=1, max_length=64)
+    label: SingleLine | None = Field(default=None, max_length=200)
     expires_at: AwareDatetime | None = None
 
 

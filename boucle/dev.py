@@ -26,7 +26,7 @@ from boucle.mailcatcher import start_mail_catcher
 from boucle.planfile import read_plan_file
 from boucle.scheduler import build_scheduler
 from boucle.services import approve_plan, import_plans, submit_plan
-from boucle.settings import Settings
+from boucle.settings import Settings, exit_if_invalid, write_private
 from boucle.temporal import build_worker, connect, mailer_for
 from domain.demo import live_demo
 from store.database import SessionFactory, make_engine, migrate
@@ -37,6 +37,7 @@ DEMO_PLAN = Path(__file__).resolve().parent.parent / "examples" / "demo-plan.yam
 
 async def run_dev(settings: Settings, config_path: Path) -> None:
     config = DevServerConfig.load(config_path)
+    exit_if_invalid(settings)
     settings = settings.model_copy(
         update={"temporal_address": config.address, "temporal_namespace": config.namespace}
     )
@@ -133,7 +134,7 @@ async def _first_start(settings: Settings, sessions: SessionFactory, client: obj
             f"{person.id}\t{person.role.value}\t{create_token(session, person.id, 'dev')}"
             for person in document.people
         ]
-    (settings.data_dir / "tokens.txt").write_text("\n".join(lines) + "\n")
+    write_private(settings.data_dir / "tokens.txt", "\n".join(lines) + "\n")  # tokens in clear
     marker.write_text(datetime.now(UTC).isoformat() + "\n")
     print(
         f"Demo plan loaded for {imported[0].year if imported else '—'}: "

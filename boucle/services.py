@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.calendar import cycle_holidays
 from domain.documents import cycle_document
-from domain.model import PlanFile
+from domain.model import PlanFile, Role
 from store.database import SessionFactory
 from store.plans import save_organisation, save_plan_version
+from store.tables import Person
 from workflows.common import search_attributes
 from workflows.cycle import PortfolioCycleWorkflow
 from workflows.types import (
@@ -57,13 +59,22 @@ async def import_plans(
                     for plan in document.plans
                 ]
                 session.commit()
+                roles = {p.id: p.role for p in session.exec(select(Person)) if p.active}
             break
         except IntegrityError:
             # Another import wrote the same rows meanwhile: again, on what it wrote.
             if attempt == 2:
                 raise
+    # A cycle knows people by their roles in the directory: a file naming its author as the
+    # direction only proposes that (an admin decides), and cannot approve through the cycle.
+    people = [
+        person.model_copy(update={"role": Role(roles[person.id])})
+        for person in document.people
+        if person.id in roles
+    ]
+    directory = document.model_copy(update={"people": people})
     for plan, version, created in versions:
-        one = cycle_document(document, plan)
+        one = cycle_document(directory, plan)
         started = await start_cycle(
             client, task_queue, one, version.version, with_search_attributes
         )

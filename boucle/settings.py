@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsInvalid(ValueError):
+    """Raised when settings cannot work; the message says which ones and what to change."""
 
 
 class Settings(BaseSettings):
@@ -20,6 +28,13 @@ class Settings(BaseSettings):
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    # Unset: TLS as soon as a CA, a client certificate, a server name or an API key is given.
+    temporal_tls: bool | None = None
+    temporal_tls_ca_file: Path | None = None  # PEM roots to trust instead of the system's
+    temporal_tls_cert_file: Path | None = None  # mTLS: the client certificate (PEM)...
+    temporal_tls_key_file: Path | None = None  # ...and its private key (PEM)
+    temporal_tls_server_name: str | None = None  # SNI and the name the certificate must bear
+    temporal_api_key: SecretStr | None = None  # Temporal Cloud and the like; implies TLS
     task_queue: str = "boucle"
     search_attributes: bool = True
 
@@ -31,8 +46,9 @@ class Settings(BaseSettings):
     smtp_port: int = 1025
     smtp_username: str | None = None
     smtp_password: str | None = None
-    smtp_starttls: bool = False
+    smtp_starttls: bool | None = None  # unset: STARTTLS whenever the server offers it
     smtp_ssl: bool = False
+    smtp_allow_plain_auth: bool = False  # AUTH over a connection without TLS
     smtp_ca_file: str | None = None  # PEM bundle of CAs to trust besides the system's
     mail_from: str = "boucle@localhost"
     mail_from_name: str = "Boucle"
@@ -61,9 +77,7 @@ class Settings(BaseSettings):
             return self.secret_key
         path = self.data_dir / "secret.key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(32))
-            path.chmod(0o600)
+            write_private(path, secrets.token_urlsafe(32), replace=False)
         return path.read_text().strip()
 
     @property
@@ -71,6 +85,140 @@ class Settings(BaseSettings):
         return self.public_url or f"http://{self.api_host}:{self.api_port}"
 
 
+MIN_SECRET_KEY_BYTES = 32
+
+
+def write_private(path: Path, text: str, *, replace: bool = True) -> None:
+    """Write `text` to `path`, readable by its owner alone from the first byte, and whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        if replace:
+            os.replace(temporary, path)
+        else:
+            with contextlib.suppress(FileExistsError):  # another process wrote it first
+                os.link(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def secret_problems(settings: Settings) -> list[str]:
+    """A link-signing key too short to resist guessing, with how to make a good one."""
+    key = settings.secret_key
+    if key and len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        return [
+            f"BOUCLE_SECRET_KEY is {len(key.encode())} bytes long: it signs the one-click links "
+            f"and needs at least {MIN_SECRET_KEY_BYTES} (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'), the same on every worker and API replica"
+        ]
+    return []
+
+
+def smtp_problems(settings: Settings) -> list[str]:
+    """What in the SMTP settings could never work, each with what to change."""
+    found = []
+    if settings.smtp_ssl and settings.smtp_starttls:
+        found.append(
+            "BOUCLE_SMTP_SSL and BOUCLE_SMTP_STARTTLS exclude each other: TLS from the first "
+            "byte (port 465) or an upgrade (port 587)"
+        )
+    plain = not settings.smtp_ssl and settings.smtp_starttls is False
+    if plain and settings.smtp_username and not settings.smtp_allow_plain_auth:
+        found.append(
+            "BOUCLE_SMTP_STARTTLS=false with BOUCLE_SMTP_USERNAME would send the SMTP password "
+            "in clear: use TLS, or set BOUCLE_SMTP_ALLOW_PLAIN_AUTH=true"
+        )
+    return found
+
+
+PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----")
+PEM_PRIVATE_KEY = re.compile(rb"-----BEGIN (RSA |EC )?PRIVATE KEY-----")  # not encrypted
+TEMPORAL_FILES = {
+    "temporal_tls_ca_file": ("certificate", PEM_CERTIFICATE),
+    "temporal_tls_cert_file": ("certificate", PEM_CERTIFICATE),
+    "temporal_tls_key_file": ("private key", PEM_PRIVATE_KEY),
+}
+
+
+def temporal_tls_wanted(settings: Settings) -> bool:
+    """Whether the Temporal connection is TLS: as set, or implied by any TLS setting or key."""
+    if settings.temporal_tls is not None:
+        return settings.temporal_tls
+    implied = [getattr(settings, name) for name in TEMPORAL_FILES]
+    implied += [settings.temporal_tls_server_name, settings.temporal_api_key]
+    return any(value is not None for value in implied)
+
+
+def read_pem(settings: Settings, name: str) -> bytes | None:
+    """The PEM file a setting names, or None; SettingsInvalid when it cannot be used."""
+    path = getattr(settings, name)
+    if path is None:
+        return None
+    label = f"BOUCLE_{name.upper()}"
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise SettingsInvalid(f"{label} {path}: cannot be read ({error.strerror})") from None
+    kind, pattern = TEMPORAL_FILES[name]
+    if not pattern.search(data):
+        raise SettingsInvalid(f"{label} {path}: holds no PEM {kind} (unencrypted)")
+    return data
+
+
+def temporal_problems(settings: Settings) -> list[str]:
+    """What in the Temporal connection settings could never work, each with what to change."""
+    found = []
+    for name in TEMPORAL_FILES:
+        try:
+            read_pem(settings, name)
+        except SettingsInvalid as error:
+            found.append(str(error))
+    if (settings.temporal_tls_cert_file is None) != (settings.temporal_tls_key_file is None):
+        found.append(
+            "BOUCLE_TEMPORAL_TLS_CERT_FILE and BOUCLE_TEMPORAL_TLS_KEY_FILE go together (mTLS)"
+        )
+    if settings.temporal_tls is False and temporal_tls_wanted(
+        settings.model_copy(update={"temporal_tls": None})
+    ):
+        found.append(
+            "BOUCLE_TEMPORAL_TLS=false, yet a TLS file, server name or API key is set: an API "
+            "key travels only over TLS"
+        )
+    return found
+
+
+def problems(settings: Settings) -> list[str]:
+    """Everything in the settings that would fail once running, found before starting."""
+    return secret_problems(settings) + smtp_problems(settings) + temporal_problems(settings)
+
+
+def exit_if_invalid(settings: Settings) -> Settings:
+    """Return `settings`, or stop the process with every problem they have."""
+    found = problems(settings)
+    if found:
+        raise _cannot_start(found)
+    return settings
+
+
+def _cannot_start(lines: list[str]) -> SystemExit:
+    return SystemExit("boucle cannot start:\n" + "\n".join(f"  {line}" for line in lines))
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The process's settings, checked: a process with bad settings stops at once."""
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        # Without the values: one of them may be a secret.
+        lines = [
+            f"BOUCLE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+            for e in error.errors(include_input=False, include_url=False)
+        ]
+        raise _cannot_start(lines) from None
+    return exit_if_invalid(settings)

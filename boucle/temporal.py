@@ -12,11 +12,20 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 
 from activities.notify import NotificationConfig
 from activities.registry import build_activities
-from boucle.settings import Settings
+from boucle.settings import (
+    TEMPORAL_FILES,
+    Settings,
+    SettingsInvalid,
+    read_pem,
+    smtp_problems,
+    temporal_problems,
+    temporal_tls_wanted,
+)
 from notifications.smtp import Mailer, SmtpMailer
 from store.database import SessionFactory
 from workflows.converter import DATA_CONVERTER
@@ -31,16 +40,41 @@ def temporal_used() -> bool:
 
 
 async def connect(settings: Settings) -> Client:
+    """The Temporal client of the worker, the API and the command line, TLS as set."""
     global _connected
+    key = settings.temporal_api_key
+    tls = temporal_tls(settings)  # settings that cannot work stop here, before the runtime starts
     _connected = True
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
+        api_key=key.get_secret_value() if key is not None else None,
+        tls=tls,
         data_converter=DATA_CONVERTER,
     )
 
 
+def temporal_tls(settings: Settings) -> TLSConfig | bool:
+    """The connection's TLS from the settings: off, the system's roots, or files and a name."""
+    if found := temporal_problems(settings):
+        raise SettingsInvalid("; ".join(found))
+    if not temporal_tls_wanted(settings):
+        return False
+    files = {name: read_pem(settings, name) for name in TEMPORAL_FILES}
+    if not any(files.values()) and settings.temporal_tls_server_name is None:
+        return True
+    return TLSConfig(
+        server_root_ca_cert=files["temporal_tls_ca_file"],
+        domain=settings.temporal_tls_server_name,
+        client_cert=files["temporal_tls_cert_file"],
+        client_private_key=files["temporal_tls_key_file"],
+    )
+
+
 def mailer_for(settings: Settings) -> SmtpMailer:
+    """The SMTP transport the settings describe; SettingsInvalid when it could never work."""
+    if found := smtp_problems(settings):
+        raise SettingsInvalid("; ".join(found))
     return SmtpMailer(
         host=settings.smtp_host,
         port=settings.smtp_port,
@@ -48,6 +82,7 @@ def mailer_for(settings: Settings) -> SmtpMailer:
         password=settings.smtp_password,
         starttls=settings.smtp_starttls,
         use_tls=settings.smtp_ssl,
+        allow_plain_auth=settings.smtp_allow_plain_auth,
         tls_context=(
             ssl.create_default_context(cafile=settings.smtp_ca_file)
             if settings.smtp_ca_file

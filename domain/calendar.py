@@ -8,11 +8,22 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_data
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrule, rrulestr
 
 from domain.model import OnHoliday, Organisation, PlanItem, Weekday
 
 DATE_ONLY_DUE_TIME = time(17, 0)
+# A weekly item has 53 occurrences at most; twice a week, 105.
+MAX_OCCURRENCES_PER_ITEM = 200
+
+
+class TooManyOccurrences(ValueError):
+    """Raised when a rule yields more occurrences in a year than an item may have."""
+
+    def __init__(self, limit: int, days_scanned: int) -> None:
+        super().__init__(f"more than {limit} occurrences")
+        self.limit = limit
+        self.days_scanned = days_scanned
 
 
 def _split_code(code: str) -> tuple[str, str | None]:
@@ -152,17 +163,32 @@ def anchor_datetime(item: PlanItem) -> tuple[datetime, bool]:
     return datetime.combine(date.fromisoformat(text), DATE_ONLY_DUE_TIME), True
 
 
+@dataclass(frozen=True)
+class Expansion:
+    """A rule's occurrences in a year, and how many days dateutil went through to find them."""
+
+    moments: tuple[datetime, ...]
+    days_scanned: int
+
+
 def parse_rrule(
     rule: str, start: datetime, year: int, zone: ZoneInfo | None = None
 ) -> list[datetime]:
     """Expand `rule` from naive local `start` to its occurrences within `year`."""
-    return list(_expand_rrule(rule, start, year, zone))
+    return list(expand_rrule(rule, start, year, zone).moments)
 
 
 @lru_cache(maxsize=4096)
-def _expand_rrule(
-    rule: str, start: datetime, year: int, zone: ZoneInfo | None
-) -> tuple[datetime, ...]:
+def expand_rrule(rule: str, start: datetime, year: int, zone: ZoneInfo | None = None) -> Expansion:
+    """The occurrences of `rule` in `year`; TooManyOccurrences past MAX_OCCURRENCES_PER_ITEM."""
+    recurrence = parse_recurrence(rule, start, zone)
+    if start.year > year:
+        return Expansion((), 0)
+    return _within_year(recurrence, start, year)
+
+
+def parse_recurrence(rule: str, start: datetime, zone: ZoneInfo | None = None) -> rrule:
+    """Read `rule` from naive local `start` without expanding it; ValueError when invalid."""
     text = rule.strip()
     if text.upper().startswith("RRULE:"):
         text = text[6:]
@@ -175,9 +201,82 @@ def _expand_rrule(
             value = _local_until(value.strip(), zone)
         parts.append(f"{key}={value}" if key else part)
     recurrence = rrulestr(";".join(parts), dtstart=start, ignoretz=True)
-    first = datetime(year, 1, 1)
+    if not isinstance(recurrence, rrule):
+        raise ValueError("one RRULE only")
+    if _read_back(recurrence)[2] < 1:  # dateutil would loop forever on 0
+        raise ValueError("INTERVAL must be 1 or more")
+    return recurrence
+
+
+def _read_back(recurrence: rrule) -> tuple[int | None, datetime | None, int]:
+    """COUNT, UNTIL and INTERVAL as dateutil read them (it keeps no public accessor)."""
+    fields = vars(recurrence)
+    return fields["_count"], fields["_until"], fields["_interval"]
+
+
+def _within_year(recurrence: rrule, start: datetime, year: int) -> Expansion:
+    """Expand the rule over `year` in a calendar twin of its years close to 9999."""
+    # dateutil seeks a next occurrence up to 9999: 6 s for one that never comes (30 February).
+    offset = _twin_offset(start.year, year + 1)
+    # COUNT and UNTIL are applied here, so that the search ends at the last occurrence wanted.
+    count, until, interval = _read_back(recurrence)
     last = datetime(year, 12, 31, 23, 59, 59)
-    return tuple(recurrence.between(first, last, inc=True))
+    if until is not None and until < start:
+        return Expansion((), 0)
+    stop = until if until is not None and until < last else last
+    twin_start = start.replace(year=start.year + offset)
+    twin = recurrence.replace(dtstart=twin_start, count=None, until=None)
+    twin_first = datetime(year + offset, 1, 1)
+    twin_stop = stop.replace(year=stop.year + offset)
+    found: list[datetime] = []
+    emitted = 0
+    reached = datetime.max
+    moments = iter(twin)
+    while True:
+        try:
+            moment = next(moments)
+        except (StopIteration, ValueError, OverflowError):  # past 9999-12-31: nothing more
+            break
+        if moment > twin_stop:
+            reached = moment
+            break
+        emitted += 1
+        if moment >= twin_first:
+            if len(found) == MAX_OCCURRENCES_PER_ITEM:
+                days = _days_scanned(twin_start, moment, interval)
+                raise TooManyOccurrences(MAX_OCCURRENCES_PER_ITEM, days)
+            found.append(moment.replace(year=moment.year - offset))
+        if count is not None and emitted >= count:
+            reached = moment
+            break
+    return Expansion(tuple(found), _days_scanned(twin_start, reached, interval))
+
+
+def _days_scanned(start: datetime, reached: datetime, interval: int) -> int:
+    """Days dateutil went through from `start` to `reached`, one period in INTERVAL each."""
+    days = (min(reached, datetime(9999, 12, 31)) - start).days
+    return max(1, days // interval)
+
+
+LATEST_TWIN_YEAR = 9998  # a week straddling its end still fits before 9999-12-31
+
+
+@lru_cache(maxsize=256)
+def _twin_offset(first: int, last: int) -> int:
+    """Years to add to [first, last] for the latest span with the same leap years and weekdays."""
+    # Every date keeps its weekday, ISO week and day of the year; the calendar repeats in 400.
+    weekday = date(first, 1, 1).weekday()
+    leaps = [_is_leap(year) for year in range(first, last + 1)]
+    for twin_first in range(LATEST_TWIN_YEAR - (last - first), first, -1):
+        if date(twin_first, 1, 1).weekday() == weekday and all(
+            _is_leap(twin_first + index) == leap for index, leap in enumerate(leaps)
+        ):
+            return twin_first - first
+    return 0
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 def _local_until(value: str, zone: ZoneInfo | None) -> str:

@@ -13,6 +13,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "JSON illisible : {detail}",
         "en": "unreadable JSON: {detail}",
     },
+    "too_deep": {
+        "fr": "imbrication trop profonde : au plus {limit} niveaux de listes et d'objets",
+        "en": "nested too deeply: at most {limit} levels of lists and mappings",
+    },
+    "alias_expansion": {
+        "fr": "les alias YAML (*nom) recopient trop de valeurs : au plus {limit} en tout",
+        "en": "YAML aliases (*name) copy too many values: at most {limit} in all",
+    },
     "not_mapping": {
         "fr": "le fichier doit décrire un objet (clé: valeur), pas {found}",
         "en": "the file must describe a mapping (key: value), not {found}",
@@ -36,6 +44,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "type invalide ({found}) : attendu {expected}",
         "en": "wrong type ({found}): expected {expected}",
     },
+    "finite_number": {
+        "fr": "nombre attendu : ni infini ni NaN",
+        "en": "a number is expected: neither infinite nor NaN",
+    },
     "invalid": {"fr": "valeur invalide : {detail}", "en": "invalid value: {detail}"},
     "version": {
         "fr": "version de format {value} inconnue : seule la version 1 existe",
@@ -44,6 +56,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "bad_id": {
         "fr": "identifiant « {value} » invalide : lettres minuscules, chiffres, « - » ou « _ »",
         "en": "invalid id '{value}': use lowercase letters, digits, '-' or '_'",
+    },
+    "control_character": {
+        "fr": "caractère de contrôle {character} interdit (retour à la ligne, tabulation…) : "
+        "ce texte tient sur une ligne",
+        "en": "control character {character} is not allowed (line break, tab…): "
+        "this text fits on one line",
+    },
+    "control_character_text": {
+        "fr": "caractère de contrôle {character} interdit",
+        "en": "control character {character} is not allowed",
     },
     "bad_email": {
         "fr": "adresse électronique « {value} » invalide",
@@ -76,6 +98,40 @@ MESSAGES: dict[str, dict[str, str]] = {
     "bad_rrule": {
         "fr": "règle de récurrence (RRULE) invalide : {detail}",
         "en": "invalid recurrence rule (RRULE): {detail}",
+    },
+    "rrule_frequency": {
+        "fr": "fréquence {value} refusée : une tâche revient au plus chaque jour "
+        "(DAILY, WEEKLY, MONTHLY ou YEARLY)",
+        "en": "frequency {value} refused: a task recurs at most daily "
+        "(DAILY, WEEKLY, MONTHLY or YEARLY)",
+    },
+    "rrule_time_part": {
+        "fr": "{value} refusé : chaque occurrence prend l'heure de start",
+        "en": "{value} is refused: every occurrence takes its time from start",
+    },
+    "rrule_nonstandard": {
+        "fr": "{value} refusé : absent de la RFC 5545, les agendas ne le liraient pas",
+        "en": "{value} is refused: it is not RFC 5545, calendars would not read it",
+    },
+    "rrule_too_long": {
+        "fr": "règle de récurrence trop longue : au plus {limit} caractères",
+        "en": "recurrence rule too long: at most {limit} characters",
+    },
+    "item_occurrences": {
+        "fr": "plus de {limit} occurrences en {year} : au plus {limit} par élément "
+        "(une tâche hebdomadaire en a 53)",
+        "en": "more than {limit} occurrences in {year}: at most {limit} per item "
+        "(a weekly task has 53)",
+    },
+    "file_occurrences": {
+        "fr": "le fichier dépasse {limit} occurrences en tout (ici, avec cet élément)",
+        "en": "the file exceeds {limit} occurrences in all (here, with this item)",
+    },
+    "file_days_scanned": {
+        "fr": "les récurrences du fichier demandent trop de calcul (des règles qui ne tombent "
+        "presque jamais ?) : au plus {limit} jours parcourus en tout",
+        "en": "the file's recurrences take too much computing (rules that almost never "
+        "occur?): at most {limit} days gone through in all",
     },
     "rrule_empty": {
         "fr": "la récurrence ne produit aucune occurrence en {year}",

@@ -14,6 +14,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    FiniteFloat,
     SerializerFunctionWrapHandler,
     field_validator,
     model_serializer,
@@ -25,6 +26,9 @@ from domain.durations import parse_duration
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 EMAIL_PATTERN = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# What could end a header or an .ics line, or hide in one: C0, DEL, C1, line separators.
+CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+TEXT_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # \t, \n kept
 WALLCLOCK_PATTERN = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})(?:[T ](?P<time>\d{2}:\d{2}(?::\d{2})?))?"
     r"(?P<offset>Z|[+-]\d{2}:?\d{2})?$"
@@ -125,12 +129,43 @@ class Level(StrEnum):
 def _identifier(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
-    if isinstance(value, str) and not ID_PATTERN.match(value):
-        raise PydanticCustomError("bad_id", "bad id", {"value": value})
+    if isinstance(value, str) and not ID_PATTERN.fullmatch(value):  # `$` also ends at "\n"
+        raise PydanticCustomError("bad_id", "bad id", {"value": visible(value)})
+    return value
+
+
+def visible(text: str) -> str:
+    """`text` with its control characters written as escapes, to quote it in one line."""
+    return CONTROL_CHARACTER.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+def _single_line(value: Any) -> Any:
+    """Refuse a control character in text that reaches an email header or an .ics line."""
+    if isinstance(value, str) and (found := CONTROL_CHARACTER.search(value)):
+        raise PydanticCustomError(
+            "control_character",
+            "control character {character} is not allowed: this text fits on one line",
+            {"character": f"U+{ord(found.group()):04X}"},
+        )
+    return value
+
+
+def _free_text(value: Any) -> Any:
+    """Keep line breaks and tabs in longer text, refuse every other control character."""
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\r\n", "\n")
+    if found := TEXT_CONTROL_CHARACTER.search(value):
+        raise PydanticCustomError(
+            "control_character_text",
+            "control character {character} is not allowed",
+            {"character": f"U+{ord(found.group()):04X}"},
+        )
     return value
 
 
 def _email(value: Any) -> Any:
+    value = _single_line(value)
     if isinstance(value, str) and not EMAIL_PATTERN.match(value.strip()):
         raise PydanticCustomError("bad_email", "bad email", {"value": value})
     return value.strip() if isinstance(value, str) else value
@@ -183,6 +218,8 @@ def _wallclock(value: Any) -> Any:
 
 
 Identifier = Annotated[str, BeforeValidator(_identifier)]
+SingleLine = Annotated[str, BeforeValidator(_single_line)]
+FreeText = Annotated[str, BeforeValidator(_free_text)]
 Email = Annotated[str, BeforeValidator(_email)]
 DurationText = Annotated[str, BeforeValidator(_duration)]
 ClockText = Annotated[str, BeforeValidator(_clock)]
@@ -194,7 +231,7 @@ class StrictModel(BaseModel):
 
 
 class Organisation(StrictModel):
-    name: str
+    name: SingleLine
     timezone: str = "Europe/Paris"
     locale: Locale = Locale.fr
     holidays: str | None = "FR"
@@ -235,7 +272,7 @@ class Organisation(StrictModel):
 
 class Person(StrictModel):
     id: Identifier
-    name: str
+    name: SingleLine
     email: Email
     role: Role
     locale: Locale | None = None
@@ -244,21 +281,21 @@ class Person(StrictModel):
 
 class Portfolio(StrictModel):
     id: Identifier
-    name: str
+    name: SingleLine
     owner: Identifier | None = None
     buyers: list[Identifier] = Field(default_factory=list)
 
 
 class Indicator(StrictModel):
     id: Identifier
-    name: str
+    name: SingleLine
     unit: Unit
     direction: Direction = Direction.increase
-    baseline: float | None = None
-    target: float | None = None
-    floor: float | None = None
+    baseline: FiniteFloat | None = None
+    target: FiniteFloat | None = None
+    floor: FiniteFloat | None = None
     portfolios: list[Identifier] = Field(default_factory=list)
-    source: str | None = None
+    source: SingleLine | None = None
     aggregation: Aggregation = Aggregation.last
     scope: Scope = Scope.portfolio
     numerator: Identifier | None = None  # for a ratio: the indicator summed above the line
@@ -343,7 +380,7 @@ class RemindersSection(ReminderOverride):
 
 class Objective(StrictModel):
     id: Identifier
-    statement: str
+    statement: FreeText
     pillar: Pillar | None = None
     level: Level | None = None
     indicators: list[Identifier] = Field(default_factory=list)
@@ -352,20 +389,20 @@ class Objective(StrictModel):
 class PlanItem(StrictModel):
     id: Identifier
     kind: Kind
-    title: str
+    title: SingleLine
     assignees: list[Identifier]
     start: WallClock | None = None
     due: WallClock | None = None
-    rrule: str | None = None
+    rrule: SingleLine | None = None
     duration: DurationText | None = None
-    location: str | None = None
+    location: SingleLine | None = None
     attendees: list[Identifier] = Field(default_factory=list)
     indicators: list[Identifier] = Field(default_factory=list)
     objective: Identifier | None = None
     reminders: ReminderOverride | None = None
     on_holiday: OnHoliday | None = None
-    description: str | None = None
-    carried_over_from: str | None = None
+    description: FreeText | None = None
+    carried_over_from: SingleLine | None = None
 
     @property
     def anchor(self) -> str:

@@ -23,6 +23,11 @@ class Review(BaseModel):
     recorded_at: datetime | None = None
 
 
+def one_line(text: str) -> str:
+    """A review's decision as an item's title: its lines joined, control characters gone."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def _shift_date_text(text: str, new_day: date) -> str:
     return new_day.isoformat() + (text[10:] if "T" in text else "")
 
@@ -141,7 +146,7 @@ def next_year_draft(
             PlanItem(
                 id=identifier,
                 kind=Kind.action,
-                title=decision[:200],
+                title=one_line(decision)[:200],
                 due=date(year, *DECISIONS_DUE).isoformat(),
                 assignees=[owner],
                 description=f"Décision de la revue {plan.year}",

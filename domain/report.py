@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -91,18 +92,18 @@ def report_csv(report: AnnualReport) -> str:
         for score in portfolio.scorecard.indicators:
             writer.writerow(
                 (
-                    portfolio.portfolio,
-                    score.indicator,
-                    score.name,
-                    score.unit,
-                    score.aggregation,
+                    _text(portfolio.portfolio),
+                    _text(score.indicator),
+                    _text(score.name),
+                    _text(score.unit),
+                    _text(score.aggregation),
                     _number(score.value),
                     _number(score.target),
                     _number(score.baseline),
                     _number(score.floor),
-                    score.status.value,
-                    score.trend.value,
-                    score.rule,
+                    _text(score.status.value),
+                    _text(score.trend.value),
+                    _text(score.rule),
                 )
             )
     writer.writerow(())
@@ -113,7 +114,7 @@ def report_csv(report: AnnualReport) -> str:
         tasks = portfolio.scorecard.tasks
         writer.writerow(
             (
-                portfolio.portfolio,
+                _text(portfolio.portfolio),
                 tasks.total,
                 tasks.done_on_time,
                 tasks.done_late,
@@ -124,6 +125,16 @@ def report_csv(report: AnnualReport) -> str:
     return out.getvalue()
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    """A text cell as text: one that a spreadsheet would run as a formula starts with '."""
+    return f"'{value}" if value.startswith(FORMULA_START) else value
+
+
 def _number(value: float | None) -> str:
-    """French decimals, as a spreadsheet set to French reads them."""
-    return "" if value is None else f"{value:g}".replace(".", ",")
+    """French decimals, as a spreadsheet set to French reads them; -3,5 stays a number."""
+    # Written from a float, never from text: a minus sign here can only start a number.
+    return "" if value is None or not math.isfinite(value) else f"{value:g}".replace(".", ",")

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from domain.errors import PlanError, PlanInvalid
+from domain.errors import PlanError, PlanInvalid, format_path
 
 Path = tuple[str | int, ...]
+
+# The plan format nests 8 levels at most (plans[0].items[0].reminders.before[0]).
+MAX_DEPTH = 20
+# Aliases may repeat a shared block (`<<: *defaults`), not multiply a document (billion laughs).
+MAX_ALIAS_VALUES = 10_000
+LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"  # libyaml's own limit, 1,000 levels
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -44,6 +50,8 @@ class Source:
 
     data: Any
     lines: dict[Path, int]
+    # Parts beyond the limits, left out of `data`: reported alone, in the document's locale.
+    problems: list[PlanError] = field(default_factory=list)
 
     def line_of(self, path: Path) -> int:
         """The line of `path`, or of its nearest ancestor that has one."""
@@ -60,6 +68,22 @@ class _DuplicateKey(Exception):
         self.key, self.line = key, line
 
 
+@dataclass
+class _Walk:
+    """What the conversion has seen: lines, nodes, what aliases copied, what it left out."""
+
+    lines: dict[Path, int]
+    visited: set[int] = field(default_factory=set)
+    copied: int = 0
+    problems: dict[str, PlanError] = field(default_factory=dict)
+
+    def leave_out(self, line: int, path: Path, code: str, limit: int) -> None:
+        """Report the first part beyond each limit; the conversion goes on without it."""
+        self.problems.setdefault(
+            code, PlanError(line, format_path(path), code, (("limit", limit),))
+        )
+
+
 def parse_source(text: str, *, is_json: bool = False) -> Source:
     """Parse `text`; raise PlanInvalid with a located error when it is unreadable."""
     if is_json:
@@ -69,24 +93,34 @@ def parse_source(text: str, *, is_json: bool = False) -> Source:
             raise PlanInvalid(
                 [PlanError(error.lineno, "", "json", (("detail", error.msg),))]
             ) from None
+        except RecursionError:
+            pass  # too deep for json: libyaml below says where
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
+        if error.problem == LIBYAML_TOO_DEEP:
+            raise PlanInvalid([_too_deep(line)]) from None
         detail = error.problem or str(error)
         raise PlanInvalid([PlanError(line, "", "yaml", (("detail", detail),))]) from None
     except yaml.YAMLError as error:
         raise PlanInvalid([PlanError(1, "", "yaml", (("detail", str(error)),))]) from None
-    lines: dict[Path, int] = {(): 1}
+    except RecursionError:  # the pure-Python composer, where libyaml is missing
+        raise PlanInvalid([_too_deep(1)]) from None
+    walk = _Walk(lines={(): 1})
     if root is None:
-        return Source(data=None, lines=lines)
+        return Source(data=None, lines=walk.lines)
     try:
-        data = _plain(root, (), lines)
+        data = _plain(root, (), walk, depth=0, copy=False)
     except _DuplicateKey as duplicate:
         detail = f"clé « {duplicate.key} » en double"
         raise PlanInvalid([PlanError(duplicate.line, "", "yaml", (("detail", detail),))]) from None
-    return Source(data=data, lines=lines)
+    return Source(data=data, lines=walk.lines, problems=list(walk.problems.values()))
+
+
+def _too_deep(line: int) -> PlanError:
+    return PlanError(line, "", "too_deep", (("limit", MAX_DEPTH),))
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
@@ -115,35 +149,47 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return value
 
 
-def _plain(node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
+def _plain(node: yaml.Node, path: Path, walk: _Walk, *, depth: int, copy: bool) -> Any:
     """Turn composed nodes into plain dicts, lists and scalars, recording lines."""
-    lines.setdefault(path, node.start_mark.line + 1)
+    line = walk.lines.setdefault(path, node.start_mark.line + 1)
+    if depth > MAX_DEPTH:
+        walk.leave_out(line, path, "too_deep", MAX_DEPTH)
+        return None
+    if copy:
+        walk.copied += 1
+        if walk.copied > MAX_ALIAS_VALUES:
+            walk.leave_out(line, path, "alias_expansion", MAX_ALIAS_VALUES)
+            return None
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        # libyaml composes an alias as the anchored node itself: a second visit is a copy.
+        copy = copy or id(node) in walk.visited
+        walk.visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else "?"
             key = str(key).lower() if isinstance(key, bool) else str(key)
-            line = key_node.start_mark.line + 1
+            key_line = key_node.start_mark.line + 1
             if key == "<<" and isinstance(value_node, yaml.MappingNode | yaml.SequenceNode):
-                merged = _plain(value_node, (*path, "<<"), lines)
+                merged = _plain(value_node, (*path, "<<"), walk, depth=depth + 1, copy=copy)
                 for source in merged if isinstance(merged, list) else [merged]:
                     if isinstance(source, dict):
                         for merged_key, merged_value in source.items():
                             result.setdefault(merged_key, merged_value)
                 continue
             if key in first_line:
-                raise _DuplicateKey(key, line)
-            first_line[key] = line
+                raise _DuplicateKey(key, key_line)
+            first_line[key] = key_line
             child = (*path, key)
-            lines[child] = line
-            result[key] = _plain(value_node, child, lines)
+            walk.lines[child] = key_line
+            result[key] = _plain(value_node, child, walk, depth=depth + 1, copy=copy)
         return result
     if isinstance(node, yaml.SequenceNode):
         items = []
         for index, value_node in enumerate(node.value):
             child = (*path, index)
-            lines[child] = value_node.start_mark.line + 1
-            items.append(_plain(value_node, child, lines))
+            walk.lines[child] = value_node.start_mark.line + 1
+            items.append(_plain(value_node, child, walk, depth=depth + 1, copy=copy))
         return items
     return _scalar(node)

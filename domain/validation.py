@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from domain.calendar import anchor_datetime, parse_rrule
+from domain.calendar import (
+    TooManyOccurrences,
+    anchor_datetime,
+    expand_rrule,
+    parse_recurrence,
+)
 from domain.errors import PlanError, PlanInvalid, format_path
 from domain.messages import MESSAGES
 from domain.model import (
@@ -26,6 +32,13 @@ from domain.model import (
 from domain.source import Path, Source, parse_source
 
 Model = TypeVar("Model", bound=BaseModel)
+
+MAX_OCCURRENCES_PER_FILE = 50_000  # a région's year (100 portfolios × 40 items) has 11,600
+MAX_DAYS_SCANNED_PER_FILE = 500_000  # its rules, 121,500; one that almost never occurs, 10,600
+MAX_RRULE_LENGTH = 500
+SUB_DAILY = ("SECONDLY", "MINUTELY", "HOURLY")
+TIME_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND")
+NON_STANDARD_PARTS = ("BYEASTER",)  # a dateutil extension
 
 _TYPE_WORDS = {
     "fr": {
@@ -66,6 +79,15 @@ _EXPECTED_BY_ERROR = {
     "model_type": "dict",
     "model_attributes_type": "dict",
 }
+
+
+@dataclass
+class _Recurrences:
+    """What the file's items have cost so far; past a limit, rules are only read."""
+
+    occurrences: int = 0
+    days_scanned: int = 0
+    spent: bool = False
 
 
 class _Collector:
@@ -143,6 +165,8 @@ class _Collector:
 def load_plan(text: str, *, is_json: bool = False) -> PlanFile:
     """Parse and validate a plan file; raise PlanInvalid listing every error."""
     source = parse_source(text, is_json=is_json)
+    if source.problems:
+        raise PlanInvalid(source.problems, _declared_locale(source.data))
     document, errors, locale = validate_source(source)
     if errors or document is None:
         raise PlanInvalid(errors, locale)
@@ -221,6 +245,7 @@ def validate_source(source: Source) -> tuple[PlanFile | None, list[PlanError], s
                     check.add(("indicators", index, field_name), "parts_without_ratio")
 
     seen_plans: dict[tuple[str, int], int] = {}
+    recurrences = _Recurrences()
     for index, plan, item_models in plans:
         base = ("plans", index)
         key = (plan.portfolio, plan.year)
@@ -273,6 +298,7 @@ def validate_source(source: Source) -> tuple[PlanFile | None, list[PlanError], s
                 objectives,
                 workers,
             )
+            _check_occurrences(check, (*base, "items", position), item, plan.year, recurrences)
 
     if check.errors or organisation is None or reminders is None:
         return None, check.errors, locale
@@ -392,18 +418,68 @@ def _check_item(
     field = "start" if item.start is not None else "due"
     if item.kind.is_event and "T" not in item.anchor:
         check.add((*path, field), "event_needs_time", kind=item.kind.value)
+
+
+def _check_occurrences(
+    check: _Collector, path: Path, item: PlanItem, year: int, recurrences: _Recurrences
+) -> None:
+    """Count the item's occurrences in its year, within the item's and the file's limits."""
+    if (item.start is None) == (item.due is None):
+        return
+    field = "start" if item.start is not None else "due"
     start, _ = anchor_datetime(item)
     if start.year != year:
         check.add((*path, field), "outside_year", value=item.anchor, year=year)
         return
+    count = 1
     if item.rrule:
-        try:
-            moments = parse_rrule(item.rrule, start, year)  # zone only moves UNTIL
-        except (ValueError, TypeError, KeyError, IndexError) as error:
-            check.add((*path, "rrule"), "bad_rrule", detail=str(error) or type(error).__name__)
+        rule_path = (*path, "rrule")
+        problem = _rrule_problem(item.rrule)
+        if problem is not None:
+            check.add(rule_path, problem[0], **problem[1])
             return
-        if not moments:
-            check.add((*path, "rrule"), "rrule_empty", year=year)
+        try:
+            if recurrences.spent:  # the file is refused already: read the rule, no more
+                parse_recurrence(item.rrule, start)
+                return
+            expansion = expand_rrule(item.rrule, start, year)  # zone only moves UNTIL
+        except TooManyOccurrences as error:
+            recurrences.days_scanned += error.days_scanned
+            check.add(rule_path, "item_occurrences", limit=error.limit, year=year)
+            return
+        except (ValueError, TypeError, KeyError, IndexError) as error:
+            check.add(rule_path, "bad_rrule", detail=str(error) or type(error).__name__)
+            return
+        recurrences.days_scanned += expansion.days_scanned
+        count = len(expansion.moments)
+        if not count:
+            check.add(rule_path, "rrule_empty", year=year)
+        if recurrences.days_scanned > MAX_DAYS_SCANNED_PER_FILE:
+            check.add(rule_path, "file_days_scanned", limit=MAX_DAYS_SCANNED_PER_FILE)
+            recurrences.spent = True
+    recurrences.occurrences += count
+    if recurrences.occurrences > MAX_OCCURRENCES_PER_FILE and not recurrences.spent:
+        check.add(path, "file_occurrences", limit=MAX_OCCURRENCES_PER_FILE)
+        recurrences.spent = True
+
+
+def _rrule_problem(rule: str) -> tuple[str, dict[str, Any]] | None:
+    """What the plan format refuses in a rule dateutil would read: sub-daily tasks and such."""
+    if len(rule) > MAX_RRULE_LENGTH:
+        return "rrule_too_long", {"limit": MAX_RRULE_LENGTH}
+    text = rule.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    for part in text.split(";"):
+        key, _, value = part.partition("=")
+        key, value = key.strip().upper(), value.strip().upper()
+        if key == "FREQ" and value in SUB_DAILY:
+            return "rrule_frequency", {"value": value}
+        if key in TIME_PARTS:
+            return "rrule_time_part", {"value": key}
+        if key in NON_STANDARD_PARTS:
+            return "rrule_nonstandard", {"value": key}
+    return None
 
 
 __all__ = ["load_plan", "validate_source", "PlanInvalid", "datetime"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass
 
@@ -22,11 +23,18 @@ PERIOD_FORMS = "AAAA, AAAA-T1 à T4, AAAA-MM ou un identifiant de tâche"
 ORGANISATION = "organisation"  # the portfolio column of an organisation-wide indicator
 
 
+class NotFinite(ValueError):
+    """Raised for infinities and NaN, which float() reads but no indicator can hold."""
+
+
 def french_number(text: str) -> float:
     """A number as a French spreadsheet or person writes it: `12 000,5` (or `12000.5`)."""
-    return float(
+    value = float(
         text.strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
     )
+    if not math.isfinite(value):  # "inf", "nan", "1e999"
+        raise NotFinite(f"{text.strip()!r} is not a finite number")
+    return value
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,11 @@ def parse_values(
             )
         try:
             value = french_number(cells["value"])
+        except NotFinite:
+            line_errors.append(
+                CsvError(number, "value", f"« {cells['value']} » : un nombre fini est attendu")
+            )
+            value = 0.0
         except ValueError:
             line_errors.append(
                 CsvError(number, "value", f"« {cells['value']} » n'est pas un nombre")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -25,6 +26,9 @@ from typing import cast
 from notifications.render import RenderedMessage
 
 CRLF = b"\r\n"
+# What could end a header line or hide in one: C0, DEL, C1 and Unicode line separators.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+ADDRESS_SAFE = re.compile(r"[!-;=?-~]+@[!-;=?-~]+")  # printable ASCII, no space, no < or >
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ def build_email(
         alternatives = (f"Content-Type: {content_type}".encode(), CRLF, CRLF, body)
         body = _multipart(mixed_boundary, [b"".join(alternatives), attachment])
         content_type = f'multipart/mixed;\r\n boundary="{mixed_boundary}"'
-    subject = rendered.subject
+    subject = one_line(rendered.subject)
     if not subject.isascii() or "=?" in subject or len(subject) > 78 - len("Subject: "):
         subject = encoded_words(subject, room=78 - len("Subject: "))
     headers = [
@@ -101,9 +105,18 @@ def build_email(
     return Mail(sender=sender[1], recipients=(recipient[1],), data=data)
 
 
+def one_line(text: str) -> str:
+    """`text` with every run of control characters made a space: it can never end a header."""
+    return CONTROL_CHARACTERS.sub(" ", text)
+
+
 def _address(field: str, name: str, address: str) -> str:
     """An address header, its name encoded when not ASCII, the address folded onto its own
     line when the name leaves it no room."""
+    # Plans and the API refuse these already; a header is written here, so check here too.
+    if not ADDRESS_SAFE.fullmatch(address):
+        raise ValueError(f"refusing to write {field}: {address!r} is not an email address")
+    name = one_line(name)
     if name.isascii():
         line = f"{field}: {formataddr((name, address))}"
     else:

@@ -20,6 +20,18 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
+class PlainAuthRefused(DeliveryError):
+    """Raised instead of sending a password over a connection without TLS."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(
+            f"SMTP server {host}:{port} offers no TLS: the password is not sent in clear "
+            "(BOUCLE_SMTP_SSL=true or BOUCLE_SMTP_STARTTLS=true for a server with TLS, "
+            "BOUCLE_SMTP_ALLOW_PLAIN_AUTH=true to send it anyway)",
+            permanent=False,  # retried: an operator fixes the server or the settings
+        )
+
+
 class Mailer(Protocol):
     async def send(self, mail: Mail) -> None: ...
 
@@ -30,8 +42,9 @@ class SmtpMailer:
     port: int = 1025
     username: str | None = None
     password: str | None = None
-    starttls: bool = False
+    starttls: bool | None = None  # None: upgrade when the server offers it; True: required
     use_tls: bool = False
+    allow_plain_auth: bool = False
     timeout: float = 30.0
     tls_context: ssl.SSLContext | None = None  # e.g. to trust an organisation's own CA
     pool_size: int = 8
@@ -53,6 +66,9 @@ class SmtpMailer:
         )
         await client.connect()
         if self.username and self.password:
+            if client.get_transport_info("sslcontext") is None and not self.allow_plain_auth:
+                client.close()
+                raise PlainAuthRefused(self.host, self.port)
             await client.login(self.username, self.password)
         return client
 
@@ -74,6 +90,8 @@ class SmtpMailer:
     async def send(self, mail: Mail) -> None:
         try:
             await self._send_pooled(mail)
+        except DeliveryError:
+            raise
         except aiosmtplib.SMTPRecipientsRefused as error:
             codes = [response.code for response in error.recipients]
             raise DeliveryError(str(error), permanent=all(500 <= c < 600 for c in codes)) from None

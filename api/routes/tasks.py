@@ -22,6 +22,7 @@ from api.models import CompleteTask, EvidencePublic, TaskPublic, ValuesBody
 from api.routes.cycles import task_public
 from api.updates import once, refusal
 from boucle.services import cycle_handle
+from domain.model import FreeText
 from store.tables import Evidence, Person, Task
 from workflows.cycle import PortfolioCycleWorkflow
 from workflows.task import TaskWorkflow
@@ -126,12 +127,12 @@ async def _update_task(
 
 class RescheduleRequestBody(BaseModel):
     due: AwareDatetime
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: FreeText | None = Field(default=None, max_length=2000)
 
 
 class RescheduleDecisionBody(BaseModel):
     approve: bool
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: FreeText | None = Field(default=None, max_length=2000)
 
 
 @router.get(

@@ -170,3 +170,96 @@ def test_every_refusal_code_a_workflow_can_give_has_its_texts() -> None:
                 codes |= {c.value for c in given if isinstance(c, ast.Constant)}
     assert len(codes) > 30
     assert codes <= set(MESSAGES), sorted(codes - set(MESSAGES))
+
+
+async def test_a_plan_that_would_exhaust_the_server_is_a_located_422(tmp_path: Path) -> None:
+    sessions, tokens = seeded(tmp_path)
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 6)]
+    bomb = "\n".join(levels) + "\nversion: 1\n"
+    deep = '{"version": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    minutely = plan_text("""
+        - {id: v, kind: action, title: V, assignees: [resto], start: "2027-01-04T09:30",
+           rrule: "FREQ=MINUTELY;INTERVAL=24"}
+    """)
+    app = create_app(Settings(data_dir=tmp_path), sessions=sessions)
+    async with app.router.lifespan_context(app), client(app, tokens[Role.officer]) as http:
+        answers = [
+            await http.post(
+                "/plans/validate",
+                content=text.encode(),
+                headers={"Content-Type": media, "Accept-Language": "en"},
+            )
+            for text, media in (
+                (bomb, "application/yaml"),
+                (deep, "application/json"),  # a RecursionError, so a 500, before
+                (minutely, "application/yaml"),
+            )
+        ]
+    texts = [assert_problem(answer, 422, "plan_invalid")["errors"][0]["text"] for answer in answers]
+    assert texts == [
+        "plan:1: a4[0][2][1][0][4]: YAML aliases (*name) copy too many values: "
+        "at most 10000 in all",
+        "plan:1: (document): nested too deeply: at most 20 levels of lists and mappings",
+        "plan:32: plans[0].items[0].rrule: frequency MINUTELY refused: a task recurs at most "
+        "daily (DAILY, WEEKLY, MONTHLY or YEARLY)",
+    ]
+
+
+async def test_people_put_and_other_bodies_refuse_control_characters_in_names(
+    tmp_path: Path,
+) -> None:
+    sessions, tokens = seeded(tmp_path)
+    app = create_app(Settings(data_dir=tmp_path), sessions=sessions)
+    person = {"email": "lea@example.org", "role": "buyer"}
+    async with app.router.lifespan_context(app), client(app, tokens[Role.officer]) as http:
+        injected = await http.put(
+            "/people/lea", json={**person, "name": "Léa\r\nReply-To: attacker@evil.test"}
+        )
+        nul = await http.put(
+            "/people/lea", json={**person, "name": "Léa", "email": "lea@example.org\n"}
+        )
+        kept = await http.put("/people/lea", json={**person, "name": "Léa Dupont"})
+        comment = await http.post(f"/tasks/{OWN}/complete", json={"comment": "fait\x00"})
+    body = assert_problem(injected, 422, "invalid_request")
+    assert [(e["loc"], e["type"]) for e in body["errors"]] == [
+        (["body", "name"], "control_character")
+    ]
+    assert "U+000D" in body["errors"][0]["msg"]
+    body = assert_problem(nul, 422, "invalid_request")
+    assert body["errors"][0]["loc"] == ["body", "email"]
+    assert kept.status_code == 200 and kept.json()["name"] == "Léa Dupont"
+    body = assert_problem(comment, 422, "invalid_request")  # PostgreSQL stores no NUL: a 500
+    assert body["errors"][0]["type"] == "control_character_text"
+
+
+async def test_indicator_values_must_be_finite_a_nan_is_a_422_not_a_500(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    sessions, tokens = seeded(tmp_path)
+    app = create_app(Settings(data_dir=tmp_path), sessions=sessions, temporal=env.client)
+    csv = "indicator;portfolio;period;value\npart-bio;restauration;2027-T2;nan\n"
+    async with app.router.lifespan_context(app), client(app, tokens[Role.officer]) as http:
+        answers = [
+            await http.post(
+                f"/tasks/{OWN}/values",
+                content=body,
+                headers={"Content-Type": "application/json"},
+            )
+            for body in (
+                b'{"values": {"part-bio": NaN}}',
+                b'{"values": {"part-bio": Infinity}}',
+                b'{"values": {"part-bio": 1e999}}',
+                b'{"values": {"part-bio": "nan"}}',
+            )
+        ]
+        imported = await http.post(
+            "/indicators/values", content=csv, headers={"Content-Type": "text/csv"}
+        )
+    for answer in answers:
+        body = assert_problem(answer, 422, "invalid_request")
+        assert [(e["loc"], e["type"]) for e in body["errors"]] == [
+            (["body", "values", "part-bio"], "finite_number")
+        ]
+    assert imported.status_code == 422
+    assert imported.json()["errors"][0]["message"] == "« nan » : un nombre fini est attendu"

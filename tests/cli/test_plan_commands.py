@@ -79,6 +79,35 @@ def test_check_invalid_plan_exits_2_with_every_error_on_stderr(tmp_path: Path) -
     assert "Traceback" not in completed.stderr
 
 
+def test_plan_check_refuses_an_alias_bomb_a_deep_file_and_a_minutely_rule_located(
+    tmp_path: Path,
+) -> None:
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 6)]
+    minutely = """
+        - {id: v, kind: action, title: V, assignees: [resto], start: "2027-01-04T09:30",
+           rrule: "FREQ=MINUTELY"}
+    """
+    files = {
+        "bombe.yaml": "\n".join(levels) + "\nversion: 1\n",
+        "profond.json": '{"version": 1, "x": ' + "[" * 5000 + "]" * 5000 + "}",
+        "minutes.yaml": plan_text(minutely, locale="en"),
+    }
+    expected = {
+        "bombe.yaml": ":1: a4[0][2][1][0][4]: les alias YAML (*nom) recopient trop de valeurs",
+        "profond.json": ":1: (document): imbrication trop profonde : au plus 20 niveaux",
+        "minutes.yaml": ":32: plans[0].items[0].rrule: frequency MINUTELY refused",
+    }
+    for name, text in files.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        code, out, err = run("plan", "check", str(path))
+        assert code == 2 and out == ""
+        first, count = err.strip().splitlines()
+        assert first.startswith(f"{path}{expected[name]}"), first
+        assert count in ("1 erreur", "1 error")
+
+
 @pytest.mark.parametrize("content", [b"\xff\xfe\x00garbage", b"version: [1\n", b""])
 def test_unreadable_files_never_give_a_traceback(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "plan.yaml"

@@ -242,3 +242,45 @@ def test_json_plans_are_accepted_and_located() -> None:
 def test_broken_json_is_located() -> None:
     (error,) = errors_of('{\n  "version": 1,\n  "organisation": {,}\n}', is_json=True)
     assert error.startswith("plan.yaml:3: (document): JSON illisible")
+
+
+def test_names_and_header_bound_fields_refuse_control_characters() -> None:
+    text = (
+        plan_text("""
+        - {id: a, kind: training_session, title: "Formation\\u2028Bcc: x", assignees: [resto],
+           start: "2027-03-16T14:00", location: "Arras\\rATTENDEE:mailto:x@evil.test",
+           description: "Salle B\\npremier étage\\r\\n\\tà gauche"}
+        - {id: b, kind: action, title: B, assignees: [resto], due: "2027-03-01",
+           description: "fin\\x0b"}
+        - {id: "c\\n", kind: action, title: C, assignees: [resto], due: "2027-03-01"}
+    """)
+        .replace("name: Paul Durand", 'name: "Paul\\r\\nReply-To: attacker@evil.test"')
+        .replace("email: nadia.benali@example.org", 'email: "nadia.benali@example.org\\u0000"')
+        .replace("name: Département Test", 'name: "Département\\tTest"')
+    )
+    errors = errors_of(text)
+    one_line = "(retour à la ligne, tabulation…) : ce texte tient sur une ligne"
+    assert [error.split(": ", 2)[1:] for error in errors] == [
+        ["organisation.name", f"caractère de contrôle U+0009 interdit {one_line}"],
+        ["people[1].name", f"caractère de contrôle U+000D interdit {one_line}"],
+        ["people[2].email", f"caractère de contrôle U+0000 interdit {one_line}"],
+        ["plans[0].items[0].title", f"caractère de contrôle U+2028 interdit {one_line}"],
+        ["plans[0].items[0].location", f"caractère de contrôle U+000D interdit {one_line}"],
+        ["plans[0].items[1].description", "caractère de contrôle U+000B interdit"],
+        [
+            "plans[0].items[2].id",
+            "identifiant « c\\u000a » invalide : lettres minuscules, chiffres, « - » ou « _ »",
+        ],
+    ]
+    english = errors_of(text.replace("locale: fr", "locale: en"))
+    assert english[1].endswith(
+        "people[1].name: control character U+000D is not allowed (line break, tab…): "
+        "this text fits on one line"
+    )
+    fine = load_plan(
+        plan_text("""
+        - {id: a, kind: action, title: A, assignees: [resto], due: "2027-03-01",
+           description: "Salle B\\r\\n\\tà gauche"}
+    """)
+    )
+    assert fine.plans[0].items[0].description == "Salle B\n\tà gauche"  # longer text keeps lines

@@ -227,3 +227,95 @@ async def test_implicit_tls_checks_the_certificate(authority: trustme.CA) -> Non
     finally:
         controller.stop()
     assert len(mailbox.received) == 1
+
+
+class TlsAwareMailbox(Mailbox):
+    """Also records whether each message came over TLS."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.over_tls: list[bool] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.over_tls.append(session.ssl is not None)
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_starttls_is_opportunistic_by_default_and_required_when_asked(
+    authority: trustme.CA,
+) -> None:
+    offering, offering_port = TlsAwareMailbox(), free_port()
+    with_tls = Controller(
+        offering, hostname="127.0.0.1", port=offering_port, tls_context=server_context(authority)
+    )
+    plain_only, plain_port = TlsAwareMailbox(), free_port()
+    without_tls = Controller(plain_only, hostname="127.0.0.1", port=plain_port)
+    with_tls.start()
+    without_tls.start()
+    try:
+        trusted = client_context(authority)
+        await SmtpMailer(port=offering_port, tls_context=trusted).send(a_mail("Proposé"))
+        await SmtpMailer(port=plain_port).send(a_mail("Pas de TLS ici"))  # make run's catcher
+        with pytest.raises(DeliveryError) as error:
+            await SmtpMailer(port=plain_port, starttls=True).send(a_mail("Exigé"))
+        assert "STARTTLS" in str(error.value) and not error.value.permanent
+    finally:
+        with_tls.stop()
+        without_tls.stop()
+    assert offering.over_tls == [True]  # sent in clear before: start_tls=False means never
+    assert plain_only.over_tls == [False]
+
+
+async def test_auth_without_tls_is_refused_unless_explicitly_allowed() -> None:
+    attempts: list[bytes] = []
+
+    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth: Any) -> Any:
+        attempts.append(auth.password)
+        return AuthResult(success=True)
+
+    mailbox, port = Mailbox(), free_port()
+    controller = Controller(
+        mailbox,
+        hostname="127.0.0.1",
+        port=port,
+        auth_require_tls=False,  # a server that would take a password in clear
+        authenticator=authenticate,
+    )
+    controller.start()
+    try:
+        refused = SmtpMailer(port=port, username="boucle", password="s3cret")
+        with pytest.raises(DeliveryError) as error:
+            await refused.send(a_mail("En clair"))
+        assert "offers no TLS: the password is not sent in clear" in str(error.value)
+        assert "BOUCLE_SMTP_ALLOW_PLAIN_AUTH=true" in str(error.value)
+        assert not error.value.permanent  # kept and retried once the relay or settings change
+        assert attempts == []  # the password never left
+        allowed = SmtpMailer(port=port, username="boucle", password="s3cret", allow_plain_auth=True)
+        await allowed.send(a_mail("Permis"))
+    finally:
+        controller.stop()
+    assert attempts == [b"s3cret"] and len(mailbox.received) == 1
+
+
+async def test_the_settings_refuse_a_password_in_clear_at_start_and_make_run_still_delivers(
+    tmp_path: Path,
+) -> None:
+    from boucle.mailcatcher import start_mail_catcher
+    from boucle.settings import Settings, SettingsInvalid
+    from boucle.temporal import mailer_for
+
+    clear = Settings(data_dir=tmp_path, smtp_username="boucle", smtp_starttls=False)
+    with pytest.raises(SettingsInvalid, match="BOUCLE_SMTP_ALLOW_PLAIN_AUTH=true"):
+        mailer_for(clear)
+    assert mailer_for(clear.model_copy(update={"smtp_allow_plain_auth": True})).allow_plain_auth
+    with pytest.raises(SettingsInvalid, match="exclude each other"):
+        mailer_for(Settings(data_dir=tmp_path, smtp_ssl=True, smtp_starttls=True))
+    port = free_port()
+    catcher = start_mail_catcher(tmp_path / "mail", "127.0.0.1", port)
+    try:
+        mailer = mailer_for(Settings(data_dir=tmp_path, smtp_port=port))  # what `make run` builds
+        assert mailer.starttls is None
+        await mailer.send(a_mail("Rappel du catcher"))
+    finally:
+        catcher.stop()
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1

@@ -143,3 +143,30 @@ def test_headers_read_back_as_written(subject: str, name: str) -> None:
     subject_lines = mail.data.split(b"\r\nFrom:")[0].split(b"\r\n")
     assert max(len(line) for line in subject_lines) <= 78
     assert max(len(line) for line in mail.data.split(b"\r\n")) <= 998
+
+
+def test_a_name_with_cr_lf_never_becomes_a_header_and_a_bad_address_is_refused() -> None:
+    rendered = RenderedMessage(subject="Rappel\x00 : marché\r\nBcc: x@evil.test", text="", html="")
+    mail = build_email(
+        rendered,
+        sender=("Boucle\r\nX-Sender: forged", "boucle@example.org"),
+        recipient=("Paul\r\nReply-To: attacker@evil.test", "paul.durand@example.org"),
+        message_id_value="<id@boucle.test>",
+        date=datetime(2027, 2, 8, 8, tzinfo=UTC),
+    )
+    parsed = mail.parsed()
+    assert parsed["Reply-To"] is None and parsed["Bcc"] is None and parsed["X-Sender"] is None
+    assert parsed["To"].addresses[0].display_name == "Paul Reply-To: attacker@evil.test"
+    assert parsed["To"].addresses[0].addr_spec == "paul.durand@example.org"
+    assert parsed["Subject"] == "Rappel  : marché Bcc: x@evil.test"
+    head = mail.data.split(b"\r\n\r\n")[0]
+    assert all(line[:1] in b" \t" or b":" in line for line in head.split(b"\r\n"))
+    for address in ("paul@example.org\r\nBcc: x@evil.test", "paul <x@evil.test>", "paul\x00@x.org"):
+        with pytest.raises(ValueError, match="is not an email address"):
+            build_email(
+                rendered,
+                sender=("Boucle", "boucle@example.org"),
+                recipient=("Paul", address),
+                message_id_value="<id@boucle.test>",
+                date=datetime(2027, 2, 8, 8, tzinfo=UTC),
+            )
