@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean
+.PHONY: install bytecode run test lint format bench clean
 
 install: $(STAMP)
 
@@ -15,10 +15,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: install
+# Compiled once here: the workflow sandbox imports workflow modules again for every run, and
+# would compile them from source each time where bytecode is not written (PYTHONDONTWRITEBYTECODE).
+bytecode: install
+	@$(BIN)/python -m compileall -q domain workflows activities notifications store api boucle
+
+run: bytecode
 	$(BIN)/boucle dev
 
-test: install lint
+test: bytecode lint
 	$(BIN)/python -m pytest
 
 lint: install
@@ -30,7 +35,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install
+bench: bytecode
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.engine
 	$(BIN)/python -m benchmarks.fuzz_plan --seconds 300

@@ -67,6 +67,14 @@ class NotificationActivities:
         outgoing = await asyncio.to_thread(self._task_messages, notice)
         return await self.delivery.deliver_all(outgoing)
 
+    @activity.defn(name=ActivityName.send_task_notices)
+    async def send_task_notices(self, notices: list[TaskNotice]) -> SendReport:
+        """Several tasks' notices at once (a cycle's invitations when its year starts)."""
+        outgoing = []
+        for notice in notices:
+            outgoing += await asyncio.to_thread(self._task_messages, notice)
+        return await self.delivery.deliver_all(outgoing)
+
     @activity.defn(name=ActivityName.send_plan_notice)
     async def send_plan_notice(self, notice: PlanNotice) -> SendReport:
         outgoing = await asyncio.to_thread(self._plan_messages, notice)

@@ -35,6 +35,7 @@ def build_activities(
         store.save_review,
         store.save_draft,
         notify.send_task_notice,
+        notify.send_task_notices,
         notify.send_plan_notice,
         digest.send_digests,
         holiday_table_activity,

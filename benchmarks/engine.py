@@ -103,6 +103,13 @@ WORKER_OPTIONS = dict(
 )
 
 
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def peak_memory_mb(pid: int) -> float:
     """The highest resident memory a live process has had (VmHWM), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -153,10 +160,17 @@ async def bench_approval(
             stderr=subprocess.DEVNULL,
         )
     try:
+        await asyncio.sleep(3)
+        print(f"  worker at rest: {memory_mb(worker.pid):.0f} MB", flush=True)
         imported = await import_plans(document, sessions, client, settings.task_queue, by="bench")
         for plan in imported:
             await submit_plan(client, plan.portfolio, plan.year, "qdd")
         await asyncio.sleep(2)  # the cycles have sent their approval requests
+        print(
+            f"  with 100 cycles waiting for approval: {memory_mb(worker.pid):.0f} MB "
+            f"(peak so far {peak_memory_mb(worker.pid):.0f} MB)",
+            flush=True,
+        )
         server = [pid for pid in child_pids() if pid != worker.pid]
         cpu_before = cpu_seconds(worker.pid), sum(cpu_seconds(pid) for pid in server)
         started = time.perf_counter()
@@ -322,7 +336,7 @@ async def bench_naive(client: Client, count: int) -> str:
 
 
 async def main(only: str | None = None, portfolios: int = 100, burst: int = 1000) -> None:
-    if only in (None, "burst", "approval"):
+    if only in (None, "burst", "approval", "kills", "commands"):
         await bench_engine(portfolios, burst, only)
     if only in (None, "api"):
         from benchmarks import api
@@ -380,16 +394,27 @@ async def bench_engine(portfolios: int, burst: int, only: str | None) -> None:
         if only in (None, "approval"):  # its worker is a process of its own, measured alone
             approval = settings.model_copy(update={"task_queue": "bench-approval"})
             print(await bench_approval(env.client, sessions, approval, portfolios), flush=True)
-        with ThreadPoolExecutor(max_workers=settings.worker_threads) as executor:
-            async with build_worker(env.client, settings, sessions, mailer_for(settings), executor):
-                if only in (None, "burst"):
+        if only in (None, "kills"):
+            from benchmarks.faults import bench_kills
+
+            for line in await bench_kills(env.client, sessions, settings, count=burst):
+                print(line, flush=True)
+        if only in (None, "commands"):
+            from benchmarks.faults import bench_commands
+
+            commands = settings.model_copy(update={"task_queue": "bench-commands"})
+            print(await bench_commands(commands, folder), flush=True)
+        if only in (None, "burst"):
+            with ThreadPoolExecutor(max_workers=settings.worker_threads) as executor:
+                async with build_worker(
+                    env.client, settings, sessions, mailer_for(settings), executor
+                ):
                     print(
                         await bench_burst(
                             env.client, sessions, settings, burst, frozenset({sink.pid})
                         ),
                         flush=True,
                     )
-                if only in (None, "burst"):
                     print(await bench_naive(env.client, burst), flush=True)
     sink.terminate()
     sink.wait(timeout=10)

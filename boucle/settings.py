@@ -62,8 +62,9 @@ class Settings(BaseSettings):
     # Workflows kept in memory between their tasks; one that is evicted is replayed from its
     # history at its next timer, which costs far more than its few kilobytes of state.
     worker_cached_workflows: int = 2000
-    # Run workflows in Temporal's sandbox (the tests always do; see workflows/registry.py).
-    workflow_sandbox: bool = False
+    # Workflows run in Temporal's sandbox, which refuses what would make them
+    # non-deterministic (the clock, random numbers, I/O). false only to measure without it.
+    workflow_sandbox: bool = True
     scheduler: bool = True
 
     @property

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
-from icalendar import Calendar, Event, vRecur
+from icalendar import Calendar, Event, Timezone, vRecur
 
 from domain.calendar import parse_rrule
 from domain.durations import parse_duration
@@ -16,6 +17,21 @@ from domain.tasks import Task
 
 PRODID = "-//Boucle//Achats responsables//FR"
 NON_EVENT_LENGTH = timedelta(minutes=30)
+
+
+@lru_cache(maxsize=32)
+def _timezone(tzid: str) -> Timezone:
+    """A zone's VTIMEZONE: worked out once (its rules over decades), then reused as it is."""
+    return Timezone.from_tzid(tzid)
+
+
+def add_timezones(calendar: Calendar) -> None:
+    """The VTIMEZONE of every zone the calendar's times use."""
+    for tzid in calendar.get_missing_tzids():
+        try:
+            calendar.add_component(_timezone(tzid))
+        except ValueError:  # a zone icalendar does not know: clients fall back to the offset
+            continue
 
 
 def new_calendar(method: str | None = None) -> Calendar:
@@ -81,7 +97,7 @@ def plan_calendar(document: PlanFile, tasks: list[Task], stamp: datetime) -> Cal
         else:
             for task in members:
                 calendar.add_component(_single(document, task, zone, stamp))
-    calendar.add_missing_timezones()
+    add_timezones(calendar)
     return calendar
 
 
@@ -248,5 +264,5 @@ def invitation_calendar(
         for component in event.subcomponents:  # the same reminder alarm
             override.add_component(component)
         calendar.add_component(override)
-    calendar.add_missing_timezones()
+    add_timezones(calendar)
     return calendar

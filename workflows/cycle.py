@@ -34,9 +34,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.planning import approval_deadline, planning_notices
     from domain.scorecard import compute_scorecard, portfolio_indicators
     from domain.tasks import Task
-    from domain.timeline import Notice, task_timeline
+    from domain.timeline import Notice, NoticeType, task_timeline
     from workflows.common import (
         CYCLE_PHASE,
+        SEND_RETRY,
         STORE_RETRY,
         already_started,
         refuse,
@@ -65,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
         TaskChangeOutcome,
         TaskEnded,
         TaskInput,
+        TaskNotice,
         TaskRow,
         TaskState,
         TaskStatus,
@@ -80,6 +82,7 @@ NOTICE_TIMEOUT = timedelta(minutes=2)
 # theirs never came (a task started before 2026-12 reports nothing when it ends).
 LOOK_FOR_ENDED_EVERY = timedelta(days=1)
 LAUNCH_BATCH = 100  # task workflows started per activity
+INVITE_BATCH = 50  # events invited to per activity
 PROJECT_BATCH = 500  # task rows written per activity
 AMENDABLE = (Phase.executing, Phase.evaluating, Phase.closed)
 
@@ -107,6 +110,7 @@ class PortfolioCycleWorkflow:
         self.launched_until: datetime | None = None
         self.next_launch: datetime | None = None
         self.planned: int | None = None  # tasks not cancelled, counted when they change
+        self._schedules: dict[tuple[Task, datetime], list[Notice]] = {}
 
     @property
     def plan(self) -> YearPlan:
@@ -238,14 +242,24 @@ class PortfolioCycleWorkflow:
         if self.state.execution_start is None:
             return  # planning: nothing reaches buyers before approval
         if not self.state.projected:
-            await self._project(every_task(self.executed, self.calendar))
+            # Those starting now are written by their start; the rest of the year here.
+            soon = workflow.now() + LAUNCH_AHEAD
+            later = [
+                task
+                for task in every_task(self.executed, self.calendar)
+                if is_cancelled(self.executed, task)
+                or first_need(task, self._without_invitation(task)) > soon
+            ]
+            await self._project(later)
             self.state.projected = True
         while self.amendments:
             update_id, amendment = self.amendments[0]
             await self._apply(update_id, amendment)
             self.amendments.pop(0)
             self.applied.add(update_id)
+        await self._invite()
         await self._launch_due()
+        self._schedules.clear()  # shared by one wake's steps only: a cycle sleeps light
 
     def _task_input(self, task: Task, schedule: list[Notice]) -> TaskInput:
         document = self.executed.document
@@ -258,13 +272,23 @@ class PortfolioCycleWorkflow:
             assignable=tuple(p.id for p in document.people if p.role in (Role.buyer, Role.officer)),
             execution_start=notices_from(self.executed, task, self.state.execution_start),
             closes_at=close_time(task, schedule),
-            state=TaskState(task=task, schedule=schedule, closes_at=close_time(task, schedule)),
+            state=TaskState(
+                task=task,
+                schedule=schedule,
+                closes_at=close_time(task, schedule),
+                handled=[n.key for n in schedule if self._is_invitation(task, n)],
+            ),
         )
 
     def _schedule(self, task: Task) -> list[Notice]:
         assert self.state.execution_start is not None
         start = notices_from(self.executed, task, self.state.execution_start)
-        return task_timeline(task, self.calendar, self.executed.document.officers, start)
+        key = (task, start)
+        known = self._schedules.get(key)
+        if known is None:  # each wake asks for every task's; a change makes another key
+            known = task_timeline(task, self.calendar, self.executed.document.officers, start)
+            self._schedules[key] = known
+        return known
 
     def _row(self, task: Task) -> TaskRow:
         schedule = self._schedule(task)
@@ -284,6 +308,48 @@ class PortfolioCycleWorkflow:
         for batch in _batches(rows, PROJECT_BATCH):
             await self._activity(ActivityName.project_planned_tasks, batch)
 
+    def _is_invitation(self, task: Task, notice: Notice) -> bool:
+        return notice.type == NoticeType.invitation and task.id in self.state.invited
+
+    def _without_invitation(self, task: Task) -> list[Notice]:
+        """What a task's workflow will have to send: an event's invitation is the cycle's."""
+        return [n for n in self._schedule(task) if n.type != NoticeType.invitation]
+
+    async def _invite(self) -> None:
+        """Invite people to the events of the year that have not started yet, in one go.
+
+        An event's invitation goes out when execution starts; its workflow starts only weeks
+        before its first reminder, its invitation marked as sent.
+        """
+        now, started = workflow.now(), set(self.state.started)
+        invited = set(self.state.invited)
+        notices, tasks = [], []
+        for task in every_task(self.executed, self.calendar):
+            if task.id in started or task.id in invited or is_cancelled(self.executed, task):
+                continue
+            first = next(iter(self._schedule(task)), None)
+            if first is None or first.type != NoticeType.invitation or first.at > now:
+                continue
+            notices.append(
+                TaskNotice(
+                    key=first.key,
+                    message=first.type.value,
+                    task=task,
+                    to=first.to,
+                    scheduled_at=first.at,
+                )
+            )
+            tasks.append(task.id)
+        for batch in _batches(notices, INVITE_BATCH):
+            await workflow.execute_activity(
+                ActivityName.send_task_notices,
+                batch,
+                result_type=SendReport,
+                start_to_close_timeout=timedelta(minutes=10),
+                retry_policy=SEND_RETRY,
+            )
+        self.state.invited += tasks
+
     async def _launch_due(self) -> None:
         """Start the workflow of every task whose first notice is near, or that is asked for."""
         now = workflow.now()
@@ -299,7 +365,7 @@ class PortfolioCycleWorkflow:
             if task.id in started:
                 continue
             schedule = self._schedule(task)
-            need = first_need(task, schedule)
+            need = first_need(task, self._without_invitation(task))
             if need <= horizon or task.id in self.start_requests:
                 launching.append(self._task_input(task, schedule))
             else:
@@ -468,7 +534,19 @@ class PortfolioCycleWorkflow:
         """Change the plan, then the started tasks still open (one update each, run once)."""
         previous = self.executed
         before = {task.id: task for task in every_task(previous, self.calendar)}
-        self.state.executed = with_changes(previous, amendment, workflow.now())
+        amended = with_changes(previous, amendment, workflow.now())
+        # An event people were invited to hears of its change from its own workflow (the
+        # calendar update or cancellation): it starts first, as it was.
+        invited = set(self.state.invited) - set(self.state.started)
+        changed = {
+            task.id
+            for task in every_task(amended, self.calendar)
+            if task.id in invited and (before.get(task.id) != task or is_cancelled(amended, task))
+        }
+        if changed:
+            self.start_requests |= changed
+            await self._launch_due()
+        self.state.executed = amended
         after = every_task(self.executed, self.calendar)
         # As they stood when the amendment came: tasks it cancels report their end meanwhile.
         ended, started = set(self.state.ended), set(self.state.started)

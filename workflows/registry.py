@@ -24,11 +24,12 @@ SANDBOXED_RUNNER = SandboxedWorkflowRunner(
 
 
 def workflow_runner(sandboxed: bool) -> WorkflowRunner:
-    """The runner a worker uses: the sandbox when asked, otherwise plain Python.
+    """The runner a worker uses: the sandbox (the default), or plain Python when asked.
 
-    A running worker does without the sandbox by default: it re-enters its restricted
-    importer for every activation and every payload, which cost about a fifth of the
-    worker's CPU in a burst of reminders (`make bench`), to guard code the tests have
-    already run in it.
+    The sandbox is a safety net: a change that brings the clock, random numbers or I/O into a
+    workflow fails there instead of making a running year non-deterministic. It costs CPU
+    (a workflow module re-imported for every new run, a restricted importer on each
+    activation); `make bench` measures with it, and `BOUCLE_WORKFLOW_SANDBOX=false` only
+    serves to measure what it costs.
     """
     return SANDBOXED_RUNNER if sandboxed else UnsandboxedWorkflowRunner()

@@ -315,6 +315,7 @@ class CycleState(BaseModel):
     projected: bool = False
     review_reminders: int = 0
     review_reminded_at: datetime | None = None
+    invited: list[str] = Field(default_factory=list)  # events the cycle has invited people to
 
 
 class CycleInput(BaseModel):
@@ -350,6 +351,7 @@ class ActivityName(StrEnum):
     """Activities are called by name so workflow modules never import their dependencies."""
 
     send_task_notice = "send_task_notice"
+    send_task_notices = "send_task_notices"
     send_plan_notice = "send_plan_notice"
     send_digests = "send_digests"
     project_cycle = "project_cycle"
