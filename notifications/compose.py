@@ -234,8 +234,8 @@ def plan_messages(
             "portfolio": request.portfolio,
             "portfolio_name": portfolio,
             "year": facts.get("year", request.year),
-            "items": facts.get("items", 0),
-            "occurrences": occurrences,
+            "item_count": facts.get("items", 0),
+            "occurrences": facts.get("occurrences", occurrences),
             "carried_over": facts.get("carried_over", 0),
             "approve_by_text": formatting.day(
                 _deadline(facts, request.scheduled_at), snapshot.zone, locale

@@ -69,7 +69,7 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
             "portfolio": "restauration",
             "portfolio_name": "Restauration — denrées alimentaires",
             "year": 2027,
-            "items": 8,
+            "item_count": 8,
             "occurrences": 19,
             "carried_over": 2,
             "approve_by_text": "mercredi 15 décembre 2026"

@@ -415,7 +415,13 @@ class PortfolioCycleWorkflow:
                     pass
             deadline = approval_deadline(self.document, self.plan, self.calendar)
             await self._plan_notice(
-                notice.key, notice.type.value, notice.to, notice.at, deadline=deadline.isoformat()
+                notice.key,
+                notice.type.value,
+                notice.to,
+                notice.at,
+                deadline=deadline.isoformat(),
+                items=len(self.plan.items),
+                occurrences=self.view().tasks_planned,  # no task is in the store before approval
             )
             self.state.handled.append(notice.key)
         await self._plan_notice(

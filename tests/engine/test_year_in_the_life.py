@@ -203,6 +203,8 @@ async def test_a_year_in_the_life_of_a_departement(
             ("2029-12-17 10:30", "plan_approved", "", "qdd"),
             ("2029-12-17 10:30", "plan_approved", "", "resto"),
         ]
+        asking = next(m for m in mailer.sent if "à approuver" in str(m["Subject"]))
+        assert "6 éléments, 13 occurrences prévues" in asking.get_body(("plain",)).get_content()
         # The three weekly trainings are one calendar series: one email for each person.
         invitations = [s for _, s in year.mails() if s.startswith("Invitation")]
         assert (

@@ -27,6 +27,8 @@ def test_every_type_renders_in_both_locales(message: MessageType, locale: str) -
     assert "{{" not in rendered.text + rendered.html
     assert f'lang="{locale}"' in rendered.html
     assert "<script" not in rendered.html and "src=" not in rendered.html  # no remote images
+    for internals in ("built-in", "object at 0x", "bound method", "None", "Undefined"):
+        assert internals not in rendered.text + rendered.html, (message, internals)
 
 
 def test_french_and_english_dates_for_people() -> None:
