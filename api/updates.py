@@ -165,3 +165,21 @@ async def cycle_update(
     except RPCError as error:
         raise engine_error(error, portfolio=portfolio, year=year) from None
     return CycleStatus.model_validate(view.model_dump(mode="json"))
+
+
+async def cycle_write(
+    request: Request,
+    person: Person,
+    temporal: Client,
+    portfolio: str,
+    year: int,
+    update: Any,
+    argument: Any,
+) -> CycleStatus:
+    """A person's write to a cycle: its update, run once for this request (see `once`)."""
+    return await once(
+        request,
+        person,
+        CycleStatus,
+        lambda update_id: cycle_update(temporal, portfolio, year, update, argument, update_id),
+    )

@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.calendar import cycle_holidays
 from benchmarks.region_plan import region_plan
 from boucle.services import approve_plan, import_plans, submit_plan
-from boucle.settings import Settings
+from boucle.settings import Settings, process_environment
 from boucle.temporal import build_worker, mailer_for, run_event_loop
 from domain.tasks import Task as DomainTask
 from domain.validation import load_plan
@@ -80,21 +80,6 @@ async def started_workflows(client: Client, prefix: str) -> int:
     return (await client.count_workflows(f"WorkflowId STARTS_WITH '{prefix}'")).count
 
 
-def worker_environment(settings: Settings, **extra: str) -> dict[str, str]:
-    """The BOUCLE_* settings of a `boucle worker` process serving `settings`' queue."""
-    return {
-        **os.environ,
-        "BOUCLE_DATA_DIR": str(settings.data_dir),
-        "BOUCLE_DATABASE_URL": settings.database,
-        "BOUCLE_TEMPORAL_ADDRESS": settings.temporal_address,
-        "BOUCLE_TEMPORAL_NAMESPACE": settings.temporal_namespace,
-        "BOUCLE_TASK_QUEUE": settings.task_queue,
-        "BOUCLE_SMTP_PORT": str(settings.smtp_port),
-        "BOUCLE_SCHEDULER": "false",
-        **extra,
-    }
-
-
 # Extra BOUCLE_* settings for the measured worker (`BOUCLE_BENCH_WORKER=KEY=VALUE,…`).
 WORKER_OPTIONS = dict(
     option.split("=", 1)
@@ -137,7 +122,7 @@ async def bench_approval(
     tasks = sum(len(_tasks(document, plan)) for plan in document.plans)
     worker = subprocess.Popen(
         [sys.executable, "-m", "boucle.cli", "worker"],
-        env=worker_environment(settings, **WORKER_OPTIONS),
+        env=process_environment(settings, **WORKER_OPTIONS),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

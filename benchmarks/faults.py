@@ -4,7 +4,6 @@ must exit with their own status however often they run."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
 import sqlite3
@@ -19,26 +18,13 @@ from temporalio.client import Client
 
 from activities.calendar import cycle_holidays
 from benchmarks.region_plan import region_plan
-from boucle.settings import Settings
+from boucle.settings import Settings, process_environment
 from domain.tasks import Task
 from domain.validation import load_plan
 from store.database import SessionFactory
 from store.plans import save_organisation
 from workflows.task import TaskWorkflow
 from workflows.types import TaskInput, task_workflow_id
-
-
-def worker_environment(settings: Settings, smtp_port: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "BOUCLE_DATA_DIR": str(settings.data_dir),
-        "BOUCLE_DATABASE_URL": settings.database,
-        "BOUCLE_TEMPORAL_ADDRESS": settings.temporal_address,
-        "BOUCLE_TEMPORAL_NAMESPACE": settings.temporal_namespace,
-        "BOUCLE_TASK_QUEUE": settings.task_queue,
-        "BOUCLE_SMTP_PORT": str(smtp_port),
-        "BOUCLE_SCHEDULER": "false",
-    }
 
 
 async def start_reminders(
@@ -121,7 +107,7 @@ async def bench_kills(
             [sys.executable, "-m", "benchmarks.smtp_sink", str(port), str(received)]
         )
         queue = settings.model_copy(update={"task_queue": f"bench-{label}"})
-        environment = worker_environment(queue, port)
+        environment = process_environment(queue, BOUCLE_SMTP_PORT=str(port))
         kill_after = rng.randrange(count // 10, count * 9 // 10)
         log = folder / "sends.log"
         crashing = subprocess.Popen(
@@ -181,7 +167,7 @@ async def bench_commands(settings: Settings, folder: Path, count: int = 200) -> 
     """`plan import`, `plan submit` and `plan approve`, `count` times each, stdout a pipe."""
     from tests.integration.test_dev_server import soon_plan
 
-    environment = worker_environment(settings, settings.smtp_port)
+    environment = process_environment(settings)
     worker = subprocess.Popen(
         [sys.executable, "-m", "boucle.cli", "worker"],
         env=environment,

@@ -210,6 +210,22 @@ def _cannot_start(lines: list[str]) -> SystemExit:
     return SystemExit("boucle cannot start:\n" + "\n".join(f"  {line}" for line in lines))
 
 
+def process_environment(settings: Settings, **extra: str) -> dict[str, str]:
+    """This process's environment with the BOUCLE_* variables under which a child process
+    (`boucle worker`, a command) reads the same store, engine and queue as `settings`."""
+    return {
+        **os.environ,
+        "BOUCLE_DATA_DIR": str(settings.data_dir),
+        "BOUCLE_DATABASE_URL": settings.database,
+        "BOUCLE_TEMPORAL_ADDRESS": settings.temporal_address,
+        "BOUCLE_TEMPORAL_NAMESPACE": settings.temporal_namespace,
+        "BOUCLE_TASK_QUEUE": settings.task_queue,
+        "BOUCLE_SMTP_PORT": str(settings.smtp_port),
+        "BOUCLE_SCHEDULER": str(settings.scheduler).lower(),
+        **extra,
+    }
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process's settings, checked: a process with bad settings stops at once."""

@@ -26,7 +26,7 @@ from api.deps import SessionDep, TemporalDep
 from api.errors import ApiError, responses
 from api.models import CycleDetail, CycleStatus, CycleSummary, ReviewBody, TaskPublic, TimelineEntry
 from api.paging import PageDep
-from api.updates import cycle_update, once
+from api.updates import cycle_write
 from api.views import cycle_timeline
 from domain.scorecard import Scorecard
 from store.facts import cycle_scorecard
@@ -224,11 +224,6 @@ async def record_review(
 ) -> CycleStatus:
     """The officer's year-end review (lessons, decisions): the cycle moves on to improving."""
     review = ReviewRequest(by=person.id, lessons=body.lessons, decisions=body.decisions)
-    return await once(
-        request,
-        person,
-        CycleStatus,
-        lambda update_id: cycle_update(
-            temporal, portfolio, year, PortfolioCycleWorkflow.record_review, review, update_id
-        ),
+    return await cycle_write(
+        request, person, temporal, portfolio, year, PortfolioCycleWorkflow.record_review, review
     )

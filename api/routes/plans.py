@@ -21,7 +21,7 @@ from api.models import (
     PlanVersionSummary,
 )
 from api.paging import PageDep
-from api.updates import cycle_update, once
+from api.updates import cycle_write
 from boucle.services import import_plans
 from domain.errors import PlanInvalid
 from domain.model import Person, PlanFile, PlanItem
@@ -203,13 +203,8 @@ async def submit_plan(
 ) -> CycleStatus:
     """The officer submits the current draft to the direction for approval."""
     submission = SubmitRequest(by=person.id)
-    return await once(
-        request,
-        person,
-        CycleStatus,
-        lambda update_id: cycle_update(
-            temporal, portfolio, year, PortfolioCycleWorkflow.submit, submission, update_id
-        ),
+    return await cycle_write(
+        request, person, temporal, portfolio, year, PortfolioCycleWorkflow.submit, submission
     )
 
 
@@ -221,13 +216,8 @@ async def approve_plan(
 ) -> CycleStatus:
     """The direction approves the submitted plan: the cycle starts executing."""
     approval = ApprovalRequest(by=person.id)
-    return await once(
-        request,
-        person,
-        CycleStatus,
-        lambda update_id: cycle_update(
-            temporal, portfolio, year, PortfolioCycleWorkflow.approve, approval, update_id
-        ),
+    return await cycle_write(
+        request, person, temporal, portfolio, year, PortfolioCycleWorkflow.approve, approval
     )
 
 
@@ -289,11 +279,6 @@ async def amend_plan(
         cancel_tasks=body.cancel_tasks,
         reason=body.reason,
     )
-    return await once(
-        request,
-        person,
-        CycleStatus,
-        lambda update_id: cycle_update(
-            temporal, portfolio, year, PortfolioCycleWorkflow.amend, amendment, update_id
-        ),
+    return await cycle_write(
+        request, person, temporal, portfolio, year, PortfolioCycleWorkflow.amend, amendment
     )

@@ -16,6 +16,7 @@ from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar import cycle_holidays
+from boucle.settings import process_environment
 from domain.tasks import Task
 from store.database import SessionFactory, make_engine, migrate
 from store.plans import save_organisation
@@ -43,16 +44,7 @@ async def test_a_worker_killed_right_after_the_smtp_server_accepted_a_message(
     with sessions() as session:
         save_organisation(session, document)
         session.commit()
-    environment = {
-        **os.environ,
-        "BOUCLE_DATA_DIR": str(tmp_path),
-        "BOUCLE_DATABASE_URL": settings.database,
-        "BOUCLE_TEMPORAL_ADDRESS": settings.temporal_address,
-        "BOUCLE_TEMPORAL_NAMESPACE": settings.temporal_namespace,
-        "BOUCLE_TASK_QUEUE": settings.task_queue,
-        "BOUCLE_SMTP_PORT": str(port),
-        "BOUCLE_SCHEDULER": "false",
-    }
+    environment = process_environment(settings)
     log = tmp_path / "sends.log"
     crashing = subprocess.Popen(
         [sys.executable, "-m", "tests.integration.crashing_worker", str(KILLED_AFTER), str(log)],

@@ -19,7 +19,7 @@ from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from boucle.services import approve_plan, import_plans, submit_plan
-from boucle.settings import Settings
+from boucle.settings import Settings, process_environment
 from boucle.temporal import build_worker
 from domain.validation import load_plan
 from store.database import SessionFactory, make_engine, migrate
@@ -172,18 +172,7 @@ async def test_a_killed_worker_loses_nothing_and_resends_only_what_was_in_flight
     engine = make_engine(settings.database)
     migrate(engine)
     sessions = SessionFactory(engine)
-    environment = {
-        **os.environ,
-        **{
-            "BOUCLE_DATA_DIR": str(tmp_path),
-            "BOUCLE_DATABASE_URL": settings.database,
-            "BOUCLE_TEMPORAL_ADDRESS": settings.temporal_address,
-            "BOUCLE_TEMPORAL_NAMESPACE": settings.temporal_namespace,
-            "BOUCLE_TASK_QUEUE": settings.task_queue,
-            "BOUCLE_SMTP_PORT": str(port),
-            "BOUCLE_SCHEDULER": "false",
-        },
-    }
+    environment = process_environment(settings)
 
     def worker() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
