@@ -7,11 +7,12 @@ import getpass
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from store.audit import Changes, append, recording, verify_chain
+if TYPE_CHECKING:  # the store is imported by a command that writes, not by `plan check`
+    from store.audit import Changes
 
 Command = TypeVar("Command", bound=Callable[..., None])
 
@@ -28,6 +29,8 @@ def audited(
         @functools.wraps(function)
         def run(**options: Any) -> None:
             status = 1
+            from store.audit import recording
+
             with recording() as changes:
                 try:
                     function(**options)
@@ -64,6 +67,7 @@ def _sessions() -> Any:
 def record_command(
     command: str, person: str | None, target: str | None, status: int, changes: Changes
 ) -> None:
+    from store.audit import append
     from store.tables import AuditEntry
 
     try:
@@ -100,6 +104,7 @@ BREAKS = {
 
 def verify_command() -> None:
     """Check the chain from its first row; exit 1 at the first broken one."""
+    from store.audit import verify_chain
     from store.tables import AuditChain
 
     with _sessions()() as session:

@@ -491,12 +491,11 @@ def main() -> None:
     command has returned (its audit row written), what it printed is flushed and the process
     exits with the command's own status.
     """
-    from boucle.temporal import temporal_used
-
     try:
         app()
     except SystemExit as stop:
-        if not temporal_used():
+        temporal = sys.modules.get("boucle.temporal")  # not imported: no client ever ran
+        if temporal is None or not temporal.temporal_used():
             raise
         code = stop.code
         if isinstance(code, str):

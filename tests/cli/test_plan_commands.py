@@ -233,3 +233,18 @@ def test_the_demo_plan_is_valid_and_shows_moves() -> None:
     assert code == 0, out
     _, text, _ = run("simulate", str(DEMO))
     assert "Ascension" in text and "Toussaint" in text
+
+
+def test_plan_check_and_simulate_load_neither_the_engine_nor_the_store(example: Path) -> None:
+    """They are run by hand, often: importing the Temporal client or SQLAlchemy doubled their
+    time on a région's plan (1.3 → 2.6 s)."""
+    probe = (
+        "import sys, runpy; sys.argv = ['boucle', 'plan', 'check', sys.argv[1]]\n"
+        "try:\n    runpy.run_module('boucle.cli', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('temporalio', 'sqlalchemy', 'fastapi') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(example)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip().endswith("[]"), done.stdout
