@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -112,8 +112,11 @@ def simulated(document, assume: Assumption) -> list[tuple[str, str, str, str]]:
     )
 
 
-async def finish_the_year(env: WorkflowEnvironment, handle, sessions) -> None:
-    """Run to the evaluation, record the review, and let improving hand over to 2028."""
+async def finish_the_year(
+    env: WorkflowEnvironment, handle, sessions, settle: timedelta = timedelta(0)
+) -> None:
+    """Run to the evaluation, record the review, and let improving hand over to 2028; then
+    `settle` more time passes (a handle's result alone does not move the test server's clock)."""
     await sleep_until(env, datetime(2027, 11, 20, tzinfo=UTC))
     view = await handle.query(PortfolioCycleWorkflow.view)
     assert view.phase == Phase.evaluating
@@ -129,6 +132,8 @@ async def finish_the_year(env: WorkflowEnvironment, handle, sessions) -> None:
             decisions=["Organiser deux rencontres fournisseurs par an"],
         ),
     )
+    if settle:
+        await env.sleep(settle)
     assert await handle.result() == "closed"
 
 
