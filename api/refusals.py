@@ -103,6 +103,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the new due time needs a UTC offset",
         "la nouvelle échéance doit préciser son décalage horaire",
     ),
+    "due_outside_year": (
+        "{day} is outside the cycle's year {year}",
+        "le {day} est hors de l'année {year} du cycle",
+    ),
     "due_in_past": ("the new due time is in the past", "la nouvelle échéance est dans le passé"),
     "holiday": ("{day} is not a working day ({name})", "le {day} n'est pas un jour ouvré ({name})"),
     "non_working_day": ("{day} is not a working day", "le {day} n'est pas un jour ouvré"),

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from api.models import TimelineEntry
 from domain.calendar import WorkingCalendar
 from domain.tasks import plan_tasks
-from domain.timeline import task_timeline
+from domain.timeline import NoticeType, task_timeline
 from store.facts import cycle_plan
 from store.tables import Cycle, Notification, Task
 
@@ -33,10 +33,13 @@ def cycle_timeline(
     sent = session.exec(query.order_by(col(Notification.scheduled_at), col(Notification.id)))
     entries: list[TimelineEntry] = []
     handled: set[str] = set()
+    invited: set[str] = set()  # an event's invitation is planned "now" until one is written
     for message in sent:
         if SERIES in message.key:
             continue  # the series email itself: its occurrences are listed one by one
         handled.add(message.key.rsplit("|", 1)[0])
+        if message.type == "invitation" and message.task_id:
+            invited.add(message.task_id)
         entries.append(
             TimelineEntry(
                 at=message.sent_at or message.scheduled_at or message.created_at or now,
@@ -73,7 +76,9 @@ def cycle_timeline(
             }
         )
         for notice in task_timeline(current, calendar, officers, now):
-            if notice.key in handled:
+            if notice.key in handled or (
+                notice.type == NoticeType.invitation and task.id in invited
+            ):
                 continue
             to = [p for p in notice.to if only_for is None or p == only_for]
             if to:

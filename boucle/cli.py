@@ -29,6 +29,7 @@ plan_app = typer.Typer(help="Check, import and approve yearly plans.", no_args_i
 app.add_typer(plan_app, name="plan")
 
 EXIT_INVALID = 2
+EXIT_REFUSED = 1  # a person may not do this (the engine refused, or --as names the wrong person)
 
 
 class OutputFormat(StrEnum):
@@ -191,6 +192,8 @@ def plan_import(
 ) -> None:
     """Store the organisation and plans, and start each plan's cycle in planning."""
     document = load_or_exit(file)
+    if by is not None:
+        _require_planner(by, document)
 
     async def work() -> None:
         from boucle.services import import_plans
@@ -218,6 +221,36 @@ def plan_import(
         _print_proposals()
 
     _run(work())
+
+
+def _require_planner(by: str, document: PlanFile) -> None:
+    """Refuse `--as` naming anyone but an active officer or admin, as POST /plans does; into a
+    store that holds nobody yet, the file's own people say who is who."""
+    from sqlmodel import select
+
+    from store.tables import Person
+
+    with _sessions()() as session:
+        stored = session.get(Person, by)
+        anyone = session.exec(select(Person.id).limit(1)).first() is not None
+    if stored is not None:
+        role, active = stored.role, stored.active
+    elif not anyone:
+        listed = next((person for person in document.people if person.id == by), None)
+        role, active = (listed.role.value, True) if listed is not None else (None, False)
+    else:
+        role, active = None, False
+    if role is None:
+        print(f"refusé : --as {by} : personne inconnue", file=sys.stderr)
+        raise typer.Exit(EXIT_REFUSED)
+    if not active or role not in ("officer", "admin"):
+        state = "inactive" if not active else f"au rôle {role}"
+        print(
+            f"refusé : --as {by} : une personne {state} ne peut pas importer de plan "
+            "(responsable Qualité & DD ou administrateur)",
+            file=sys.stderr,
+        )
+        raise typer.Exit(EXIT_REFUSED)
 
 
 def _print_proposals() -> None:

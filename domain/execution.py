@@ -133,7 +133,7 @@ def every_task(executed: ExecutedPlan, calendar: WorkingCalendar) -> list[Task]:
     for task in plan_tasks(executed.document, executed.plan, calendar):
         change = executed.occurrences.get(task.id)
         if change is not None and change.due is not None:
-            task = task.model_copy(update={"due": change.due})
+            task = task.model_copy(update={"due": change.due, "rescheduled": True})
         tasks.append(task)
     tasks.sort(key=lambda task: (task.due, task.id))
     return tasks
@@ -205,7 +205,7 @@ def amendment_problems(
             )
         )
     for _task_id, due in changes.reschedule_tasks.items():
-        problem = due_problem(due, calendar, now)
+        problem = due_problem(due, calendar, now, executed.plan.year)
         if problem is not None:
             problems.append(problem)
     _, errors = validate_data(as_data(with_changes(executed, changes, now).document))
@@ -217,13 +217,22 @@ def amendment_problems(
     return problems
 
 
-def due_problem(due: datetime, calendar: WorkingCalendar, now: datetime) -> Problem | None:
-    """Why a task cannot be moved to `due`, or None when it can."""
+def due_problem(
+    due: datetime, calendar: WorkingCalendar, now: datetime, year: int | None = None
+) -> Problem | None:
+    """Why a task of `year`'s cycle cannot be moved to `due`, or None when it can."""
     if due.tzinfo is None:
         return Problem(code="due_without_offset", message="the new due time needs a UTC offset")
     if due <= now:
         return Problem(code="due_in_past", message="the new due time is in the past")
     day = due.astimezone(calendar.zone).date()
+    if year is not None and day.year != year:
+        # Its year's evaluation counts it, and the holidays known are that year's.
+        return Problem(
+            code="due_outside_year",
+            params={"day": day.isoformat(), "year": str(year)},
+            message=f"{day.isoformat()} is outside the cycle's year {year}",
+        )
     if calendar.is_working_day(day):
         return None
     name = calendar.holiday_name(day)

@@ -33,10 +33,15 @@ class Task(BaseModel):
     description: str | None = None
     policy: ReminderPolicy = ReminderPolicy()
     recurring: bool = False
+    # Moved by a person (an amendment, an accepted postponement), not by the working calendar.
+    rescheduled: bool = False
 
     @property
     def shifted_from(self) -> datetime | None:
-        return self.original if self.original != self.due else None
+        """The planned day a holiday or weekend moved this task from; None when not moved so."""
+        if self.rescheduled or self.original == self.due:
+            return None
+        return self.original
 
     @property
     def is_event(self) -> bool:

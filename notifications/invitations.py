@@ -63,6 +63,6 @@ def invitation(
         start=first.original,
         end=first.original + task_length(first),
         rule=rule,
-        moved=[(m.original, m.due, m.due + task_length(m)) for m in members if m.shifted_from],
+        moved=[(m.original, m.due, m.due + task_length(m)) for m in members if m.due != m.original],
     )
     return calendar.to_ical(), series_group(task)

@@ -178,6 +178,8 @@ class PortfolioCycleWorkflow(YearTasks):
             tuple(dict.fromkeys((*self.document.officers, *self._portfolio_people()))),
             workflow.now(),
             approved_by=self.state.approved_by,
+            items=len(self.plan.items),
+            occurrences=self.view().tasks_planned,
         )
         await workflow.wait_condition(workflow.all_handlers_finished)
 

@@ -272,7 +272,7 @@ class TaskWorkflow:
             )
 
     def _validate_due(self, due: datetime) -> None:
-        problem = due_problem(due, self.calendar, workflow.now())
+        problem = due_problem(due, self.calendar, workflow.now(), self.task.year)
         if problem is not None:
             raise refuse(Refusal.invalid, problem.code, problem.message, **problem.params)
 
@@ -367,7 +367,7 @@ class TaskWorkflow:
         self._validate_due(request.due)
 
     async def _apply_reschedule(self, due: datetime, reason: str | None, quiet: bool) -> None:
-        self.state.task = self.task.model_copy(update={"due": due})
+        self.state.task = self.task.model_copy(update={"due": due, "rescheduled": True})
         self.state.sequence += 1
         await self._pin(skip_before=workflow.now())  # the close time moves with the task
         self.changed = True

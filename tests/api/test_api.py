@@ -406,6 +406,49 @@ async def test_a_cycle_timeline_lists_what_was_sent_then_what_is_planned(tmp_pat
     assert card["indicators"][0]["status"] == "no_data"
 
 
+async def test_an_event_invited_to_is_not_listed_as_planned_to_be_invited_again(
+    tmp_path: Path,
+) -> None:
+    from store.tables import Notification
+
+    document = plan_with(
+        """
+    - {id: rencontre, kind: supplier_meeting, title: Rencontre, assignees: [resto],
+       start: "2027-03-10T14:00", duration: PT2H}
+"""
+    )
+    sessions = store_with(document, tmp_path)
+    (task,) = plan_tasks(document, document.plans[0])
+    StoreActivities(sessions).project_tasks([TaskRow(task=task, cycle_id="restauration/2027")])
+    invited_at = datetime(2027, 1, 4, 8, tzinfo=UTC)
+    with sessions() as session:
+        session.add(running_cycle())
+        session.add(
+            Notification(
+                key=f"{task.id}|invitation|{invited_at.isoformat()}|resto",
+                type="invitation",
+                task_id=task.id,
+                cycle_id="restauration/2027",
+                person_id="resto",
+                email="paul.durand@example.org",
+                subject="Invitation : Rencontre",
+                message_id="<i@boucle.test>",
+                scheduled_at=invited_at,
+                status="sent",
+                sent_at=invited_at,
+            )
+        )
+        session.commit()
+        token = create_token(session, "qdd")
+    app = create_app(Settings(data_dir=tmp_path), sessions=sessions)
+    async with app.router.lifespan_context(app), client(app, token) as officer:
+        timeline = (await officer.get("/cycles/restauration/2027/timeline")).json()
+    invitations = [
+        (entry["state"], entry["at"]) for entry in timeline if entry["type"] == "invitation"
+    ]
+    assert invitations == [("sent", "2027-01-04T08:00:00Z")]
+
+
 async def test_a_checkpoint_link_opens_a_values_form_that_completes_it(
     env: WorkflowEnvironment, tmp_path: Path
 ) -> None:

@@ -23,7 +23,8 @@ from tests.api.test_roles import seeded
 
 
 def with_figures(tmp_path: Path) -> tuple[SessionFactory, dict[Role, str]]:
-    """The role tests' store, plus values for part-bio and a done, a late and a missed task."""
+    """The role tests' store, plus values for part-bio and a done, a late, an open and a
+    cancelled task (restauration: five tasks, one cancelled; voirie: one)."""
     sessions, tokens = seeded(tmp_path)
     with sessions() as session:
         for period, value in (("2027-Q2", 15.0), ("2027-Q4", 22.5), ("2026-Q4", 18.0)):
@@ -36,7 +37,9 @@ def with_figures(tmp_path: Path) -> tuple[SessionFactory, dict[Role, str]]:
                     recorded_at=datetime(2027, 12, 1, tzinfo=UTC),
                 )
             )
-        for number, (status, late) in enumerate([("done", 0), ("done", 3), ("open", 0)]):
+        for number, (status, late) in enumerate(
+            [("done", 0), ("done", 3), ("open", 0), ("cancelled", 0)]
+        ):
             due = datetime(2027, 3 + number, 10, 15, tzinfo=UTC)
             session.add(
                 Task(
@@ -100,6 +103,9 @@ async def test_the_report_in_json_csv_and_html_carries_the_submitted_figures(
         1 for p in as_json["portfolios"] if not p["scorecard"]["indicators"]
     )
     assert "Former les cuisiniers plus tôt" in page and "<script" not in page
+    # Cancelled tasks count nowhere, as on the dashboard: 4 + 1 planned, 1 cancelled.
+    assert "<strong>5</strong>tâches prévues (1 annulée(s) en plus)" in page
+    assert "0\nnon faite(s) sur 4\n(1 annulée(s) ne comptent pas)." in page
 
 
 def test_boucle_report_writes_each_format(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001

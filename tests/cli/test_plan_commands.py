@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -248,3 +249,31 @@ def test_plan_check_and_simulate_load_neither_the_engine_nor_the_store(example: 
         [sys.executable, "-c", probe, str(example)], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip().endswith("[]"), done.stdout
+
+
+@pytest.mark.parametrize(
+    ("by", "said"),
+    [("resto", "une personne au rôle buyer ne peut pas importer"), ("nobody", "personne inconnue")],
+)
+def test_plan_import_as_a_buyer_or_a_stranger_is_refused_before_anything_is_stored(
+    example: Path, tmp_path: Path, by: str, said: str
+) -> None:
+    from sqlmodel import select
+
+    from domain.validation import load_plan
+    from store.tables import PlanVersion
+    from tests.engine.support import store_with
+
+    sessions = store_with(load_plan(example.read_text(encoding="utf-8")), tmp_path)
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("BOUCLE_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "boucle.cli", "plan", "import", str(example), "--as", by],
+        capture_output=True,
+        text=True,
+        env={**environment, "BOUCLE_DATA_DIR": str(tmp_path)},
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    assert f"refusé : --as {by} : {said}" in done.stderr
+    with sessions() as session:
+        assert len(session.exec(select(PlanVersion)).all()) == 1  # only the seeded version

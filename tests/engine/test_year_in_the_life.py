@@ -205,6 +205,11 @@ async def test_a_year_in_the_life_of_a_departement(
         ]
         asking = next(m for m in mailer.sent if "à approuver" in str(m["Subject"]))
         assert "6 éléments, 13 occurrences prévues" in asking.get_body(("plain",)).get_content()
+        approved_mail = next(m for m in mailer.sent if "approuvé" in str(m["Subject"]))
+        assert (
+            "selon le calendrier (13 occurrences)"
+            in approved_mail.get_body(("plain",)).get_content()
+        )
         # The three weekly trainings are one calendar series: one email for each person.
         invitations = [s for _, s in year.mails() if s.startswith("Invitation")]
         assert (
@@ -367,6 +372,14 @@ async def test_a_year_in_the_life_of_a_departement(
             ("2030-04-09 10:00", "task_updated", "clause", "nett"),
         ]
         assert "attente de l'avis juridique" in year.last_text("claire.martin")
+        # Moved by a person: Nadia's emails give the new date, and call it no holiday shift.
+        to_nadia = [
+            str(m.get_body(("plain",)).get_content())
+            for m in mailer.sent[-3:]
+            if m["To"].addresses[0].username == "nadia.benali"
+        ]
+        assert len(to_nadia) == 2 and all("lundi 29 avril 2030" in text for text in to_nadia)
+        assert not any("jour non ouvré" in text for text in to_nadia)
 
         # Claire cancels the recurring action: April's session (overdue) and the two to come
         # are cancelled; the three done stay done. Nadia hears it once.
