@@ -367,7 +367,7 @@ class YearTasks:
             for outcome in outcomes:
                 if not outcome.applied:
                     workflow.logger.info("amendment skips %s: %s", outcome.task_id, outcome.reason)
-        await self._activity(
+        version = await self._activity(
             ActivityName.save_draft,
             DraftRecord(
                 portfolio=self.input.portfolio,
@@ -377,6 +377,8 @@ class YearTasks:
             ),
             result_type=int,
         )
+        # The version in force: what the store's cycle row and the cycle's view say from now.
+        self.input = self.input.model_copy(update={"plan_version": version})
         # One message per person, saying everything this amendment changes for them.
         effects = amendment_effects(previous, self.executed, self.calendar, ended)
         told = {person: effect for person, effect in effects.items() if person != amendment.by}

@@ -26,7 +26,7 @@ from api.main import create_app
 from boucle.settings import Settings
 from boucle.tokens import create_token
 from domain.validation import load_plan
-from store.tables import Notification, PlanVersion
+from store.tables import Cycle, Notification, PlanVersion
 from tests.engine.support import RecordingMailer, running_worker, save_histories, store_with
 from tests.plans import plan_text
 from workflows.cycle import PortfolioCycleWorkflow
@@ -445,6 +445,13 @@ async def test_a_year_in_the_life_of_a_departement(
         counts = {k: card["tasks"][k] for k in ("total", "done_on_time", "done_late", "missed")}
         assert counts == {"total": 13, "done_on_time": 8, "done_late": 1, "missed": 1}
         assert card["tasks"]["cancelled"] == 3
+        # The reassignment made version 2 (cancelling changes no item): the cycle's row still
+        # says so after evaluation opened, and its detail shows that version's plan.
+        with sessions() as session:
+            row = session.get(Cycle, "restauration/2030")
+            assert row is not None and row.plan_version == 2
+        async with year.api("qdd") as http:
+            assert (await http.get("/cycles/restauration/2030")).json()["plan_version"] == 2
         (bio,) = card["indicators"]
         assert (bio["indicator"], bio["value"], bio["status"]) == ("part-bio", 17.5, "at_risk")
         year.mails()
