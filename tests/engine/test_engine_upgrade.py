@@ -18,7 +18,7 @@ from temporalio.worker import PatchActivationInput, Worker
 from activities.notify import NotificationConfig
 from activities.registry import build_activities
 from store.tables import Cycle, Task
-from tests.engine.support import RecordingMailer, refused, store_with
+from tests.engine.support import RecordingMailer, refused, save_histories, store_with
 from tests.engine.test_cycle_workflow import finish_the_year, plan, sleep_until, start_and_approve
 from workflows.cycle import ENGINE_2026_12, PortfolioCycleWorkflow
 from workflows.registry import SANDBOXED_RUNNER, WORKFLOWS
@@ -79,6 +79,12 @@ async def test_a_year_begun_under_the_earlier_engine_finishes_under_todays(
             # Evaluation onwards: today's code. The earlier engine's tasks do not report their
             # end: the closed cycle finds them ended in the store at its daily look-up.
             await finish_the_year(env, handle, sessions, settle=timedelta(days=2))
+            await save_histories(env.client, handle.id, "cycle-upgraded")
+            await save_histories(
+                env.client,
+                task_workflow_id("restauration/2027/formation/2027-03-16"),
+                "task-earlier-missed",
+            )
     with sessions() as session:
         cycle = session.get(Cycle, "restauration/2027")
         statuses = {task.item: task.status for task in session.exec(select(Task))}
