@@ -10,6 +10,7 @@ from activities.digest import DigestActivities
 from activities.notify import NotificationActivities, NotificationConfig
 from activities.store import StoreActivities
 from activities.tasks import TaskActivities, task_schedule
+from activities.watch import WatchActivities
 from notifications.smtp import Mailer
 from store.database import SessionFactory
 
@@ -21,6 +22,7 @@ def build_activities(
     notify = NotificationActivities(sessions, mailer, config)
     digest = DigestActivities(sessions, notify)
     tasks = TaskActivities(sessions, store)
+    watch = WatchActivities(sessions, notify)
     return [
         store.project_cycle,
         store.project_tasks,
@@ -38,5 +40,6 @@ def build_activities(
         notify.send_task_notices,
         notify.send_plan_notice,
         digest.send_digests,
+        watch.report_stuck_workflows,
         holiday_table_activity,
     ]

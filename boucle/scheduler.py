@@ -19,10 +19,12 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from store.database import SessionFactory
 from store.tables import Organisation
 from workflows.digest import DigestInput, DigestWorkflow, digest_workflow_id
+from workflows.watch import EngineWatchWorkflow, WatchInput, watch_workflow_id
 
 log = logging.getLogger("boucle.scheduler")
 DEFAULT_ZONE = "Europe/Paris"  # before any plan is imported
 DIGEST = "weekly-digest"
+WATCH = "engine-watch"
 
 
 def iso_week(moment: datetime) -> str:
@@ -53,6 +55,27 @@ async def start_weekly_digest(client: Client, task_queue: str, fired_at: datetim
     return True
 
 
+async def start_engine_watch(client: Client, task_queue: str, fired_at: datetime) -> bool:
+    """Start the look for stuck workflows of `fired_at`'s hour; False when already started."""
+    hour = fired_at.strftime("%Y-%m-%dT%H")
+    try:
+        await client.start_workflow(
+            EngineWatchWorkflow.run,
+            WatchInput(fired_at=fired_at.isoformat()),
+            id=watch_workflow_id(hour),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        return False
+    return True
+
+
+def watch_trigger(zone: str) -> CronTrigger:
+    """Every hour at :05, in the organisation's zone."""
+    return CronTrigger(minute=5, timezone=zone)
+
+
 def digest_trigger(zone: str) -> CronTrigger:
     """Mondays at 08:00 in the organisation's zone."""
     return CronTrigger(day_of_week="mon", hour=8, minute=0, timezone=zone)
@@ -66,18 +89,30 @@ def build_scheduler(client: Client, task_queue: str, sessions: SessionFactory) -
         now = datetime.now(ZoneInfo(current["zone"]))
         await start_weekly_digest(client, task_queue, now)
 
+    async def engine_watch() -> None:
+        now = datetime.now(ZoneInfo(current["zone"]))
+        await start_engine_watch(client, task_queue, now)
+
     async def follow_the_zone() -> None:
         zone = await asyncio.to_thread(organisation_zone, sessions)
         if zone != current["zone"]:
             log.info("the organisation's zone is now %s: jobs follow it", zone)
             current["zone"] = zone
             scheduler.reschedule_job(DIGEST, trigger=digest_trigger(zone))
+            scheduler.reschedule_job(WATCH, trigger=watch_trigger(zone))
 
     scheduler.add_job(
         weekly_digest,
         digest_trigger(current["zone"]),
         id=DIGEST,
         misfire_grace_time=3600,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        engine_watch,
+        watch_trigger(current["zone"]),
+        id=WATCH,
+        misfire_grace_time=600,
         coalesce=True,
     )
     scheduler.add_job(follow_the_zone, IntervalTrigger(minutes=10), id="organisation-zone")

@@ -29,6 +29,7 @@ class MessageType(StrEnum):
     plan_amended = "plan_amended"
     digest = "digest"
     delivery_failed = "delivery_failed"
+    engine_fault = "engine_fault"
     reschedule_requested = "reschedule_requested"
     reschedule_approved = "reschedule_approved"
     reschedule_refused = "reschedule_refused"

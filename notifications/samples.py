@@ -63,7 +63,7 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
     links = {"view": "http://127.0.0.1:8000/docs"}
     person = recipient(locale)
     if message.value.startswith(
-        ("plan_", "values", "evaluation", "review", "draft", "digest", "delivery")
+        ("plan_", "values", "evaluation", "review", "draft", "digest", "delivery", "engine")
     ):
         plan = {
             "portfolio": "restauration",
@@ -130,6 +130,14 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
                 "email": "nadia.benali@exemple",
                 "subject": "Rappel : Rédiger la clause d'insertion",
                 "error": "550 5.1.1 mailbox unavailable",
+            },
+            fault={
+                "what": "Point d'étape indicateurs (Restauration — denrées alimentaires 2027)",
+                "workflow_id": "task:restauration/2027/points-indicateurs/2027-03-31",
+                "cause": "WorkflowTaskFailedCauseWorkflowWorkerUnhandledFailure",
+                "seen_text": "lundi 29 mars 2027 à 10 h"
+                if locale == "fr"
+                else "Monday 29 March 2027 at 10:00 AM",
             },
         )
     task = SAMPLE_TASKS[TASK_SAMPLE.get(message, "action")]

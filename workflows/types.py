@@ -367,6 +367,7 @@ class ActivityName(StrEnum):
     change_tasks = "change_tasks"
     ended_tasks = "ended_tasks"
     task_schedule = "task_schedule"
+    report_stuck_workflows = "report_stuck_workflows"
 
 
 class Refusal(StrEnum):

@@ -61,7 +61,7 @@ async def test_the_digest_fires_on_monday_at_eight_in_the_organisations_own_zone
 ) -> None:
     from zoneinfo import ZoneInfo
 
-    from boucle.scheduler import DIGEST, build_scheduler
+    from boucle.scheduler import DIGEST, WATCH, build_scheduler
     from store.tables import Organisation
 
     sessions = store_with(plan_with(""), tmp_path)
@@ -76,6 +76,9 @@ async def test_the_digest_fires_on_monday_at_eight_in_the_organisations_own_zone
     fire = scheduler.get_job(DIGEST).trigger.get_next_fire_time(None, wednesday)
     assert fire.astimezone(UTC) == datetime(2027, 3, 15, 4, tzinfo=UTC)  # 08:00 in Saint-Denis
     assert iso_week(fire) == "2027-W11"
+    # The engine watch looks every hour, at :05.
+    watch = scheduler.get_job(WATCH).trigger.get_next_fire_time(None, wednesday)
+    assert watch.astimezone(UTC) == datetime(2027, 3, 10, 12, 5, tzinfo=UTC)
 
     with sessions() as session:  # a new plan moves the organisation to Paris
         organisation = session.get(Organisation, 1)

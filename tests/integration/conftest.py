@@ -71,6 +71,10 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
             "journal_mode=wal",
             "--sqlite-pragma",
             "synchronous=normal",
+            # Flag a workflow failing its tasks after 2 failures, not the default 5 (a minute
+            # of backoff): the engine watch's test waits seconds.
+            "--dynamic-config-value",
+            "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2",
         ],
         search_attributes=[PORTFOLIO, CYCLE_YEAR, CYCLE_PHASE],
     ) as environment:
