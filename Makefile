@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 # Compiled once here: the workflow sandbox imports workflow modules again for every run, and
 # would compile them from source each time where bytecode is not written (PYTHONDONTWRITEBYTECODE).
 bytecode: install
-	@$(BIN)/python -m compileall -q domain workflows activities notifications store api boucle
+	@$(BIN)/python -m compileall -q domain workflows activities notifications store services api boucle
 
 run: bytecode
 	$(BIN)/boucle dev

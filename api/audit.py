@@ -10,7 +10,7 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logs import redacted_path
-from boucle.tokens import bearer_for
+from services.tokens import bearer_for
 from store.audit import Changes, append, recording
 from store.database import SessionFactory
 from store.tables import AuditEntry

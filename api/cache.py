@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from boucle.tokens import Bearer
+    from services.tokens import Bearer
 
 Value = TypeVar("Value")
 

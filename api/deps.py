@@ -12,7 +12,7 @@ from sqlmodel import Session
 from temporalio.client import Client
 
 from api.errors import ApiError
-from boucle.tokens import Bearer, bearer_for, digest, looks_like_token
+from services.tokens import Bearer, bearer_for, digest, looks_like_token
 from store.access import access_revision
 from store.tables import Person
 

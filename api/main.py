@@ -27,8 +27,8 @@ from api.routes import (
     plans,
     tasks,
 )
-from boucle.settings import Settings, get_settings
-from boucle.temporal import connect
+from services.settings import Settings, get_settings
+from services.temporal import connect
 from store.database import SessionFactory, make_engine
 
 JSON_LIMIT = 2_100_000  # a plan file (2 MB) and its framing; every other JSON body is far smaller

@@ -20,8 +20,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError, locale_of
 from api.models import CycleStatus
-from api.refusals import refusal_of, refusal_text
-from boucle.services import cycle_handle
+from services.plans import cycle_handle
+from services.refusals import refusal_of, refusal_text
 from store.database import SessionFactory
 from store.tables import IdempotentRequest, Person
 from workflows.types import Refusal

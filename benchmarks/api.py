@@ -22,9 +22,9 @@ from pathlib import Path
 import httpx
 
 from benchmarks.region_plan import region_plan
-from boucle.settings import Settings
-from boucle.tokens import create_token
 from domain.validation import load_plan
+from services.settings import Settings
+from services.tokens import create_token
 from store.database import SessionFactory, make_engine, migrate
 from store.plans import save_organisation
 from store.tables import Cycle, Person, Portfolio, Task, TaskPerson

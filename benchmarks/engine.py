@@ -18,11 +18,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar import cycle_holidays
 from benchmarks.region_plan import region_plan
-from boucle.services import approve_plan, import_plans, submit_plan
-from boucle.settings import Settings, process_environment
 from boucle.temporal import build_worker, mailer_for, run_event_loop
 from domain.tasks import Task as DomainTask
 from domain.validation import load_plan
+from services.plans import approve_plan, import_plans, submit_plan
+from services.settings import Settings, process_environment
 from store.database import SessionFactory, make_engine, migrate
 from store.plans import save_organisation
 from workflows.common import CYCLE_PHASE, CYCLE_YEAR, PORTFOLIO

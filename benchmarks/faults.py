@@ -18,9 +18,9 @@ from temporalio.client import Client
 
 from activities.calendar import cycle_holidays
 from benchmarks.region_plan import region_plan
-from boucle.settings import Settings, process_environment
 from domain.tasks import Task
 from domain.validation import load_plan
+from services.settings import Settings, process_environment
 from store.database import SessionFactory
 from store.plans import save_organisation
 from workflows.task import TaskWorkflow

@@ -56,7 +56,7 @@ def audited(
 
 
 def _sessions() -> Any:
-    from boucle.settings import get_settings
+    from services.settings import get_settings
     from store.database import SessionFactory, make_engine, migrate
 
     engine = make_engine(get_settings().database)

@@ -140,7 +140,7 @@ def notifications_preview(
 
 
 def _settings():  # noqa: ANN202 - imported lazily: plan check and simulate stay fast
-    from boucle.settings import get_settings
+    from services.settings import get_settings
 
     return get_settings()
 
@@ -169,7 +169,7 @@ def _run(coroutine) -> NoReturn:  # noqa: ANN001
     try:
         asyncio.run(coroutine)
     except WorkflowUpdateFailedError as error:
-        from api.refusals import refusal_of, refusal_text
+        from services.refusals import refusal_of, refusal_text
 
         _, refusal, params, english = refusal_of(error)
         print(f"refusé : {refusal_text(refusal, params, 'fr', english)}", file=sys.stderr)
@@ -196,8 +196,8 @@ def plan_import(
         _require_planner(by, document)
 
     async def work() -> None:
-        from boucle.services import import_plans
-        from boucle.temporal import connect
+        from services.plans import import_plans
+        from services.temporal import connect
 
         settings = _settings()
         client = await connect(settings)
@@ -281,8 +281,8 @@ def plan_submit(
     """Submit a draft plan to the direction."""
 
     async def work() -> None:
-        from boucle.services import submit_plan
-        from boucle.temporal import connect
+        from services.plans import submit_plan
+        from services.temporal import connect
 
         view = await submit_plan(await connect(_settings()), portfolio, year, by)
         print(f"{portfolio}/{year} : soumis ({view.tasks_planned} occurrences)")
@@ -298,8 +298,8 @@ def plan_approve(
     """Approve a submitted plan: its cycle starts executing."""
 
     async def work() -> None:
-        from boucle.services import approve_plan
-        from boucle.temporal import connect
+        from services.plans import approve_plan
+        from services.temporal import connect
 
         view = await approve_plan(await connect(_settings()), portfolio, year, by)
         print(f"{portfolio}/{year} : approuvé par {view.approved_by}")
@@ -390,7 +390,7 @@ def token_create(
     ] = None,
 ) -> None:
     """Print a new API token for a person (shown once, stored hashed)."""
-    from boucle.tokens import expiry, issue_token
+    from services.tokens import expiry, issue_token
 
     try:
         expires_at = expiry(expires) if expires else None
@@ -412,7 +412,7 @@ def token_create(
 @audited("token revoke", target=lambda options: f"token/{options['token_id']}")
 def token_revoke(token_id: int) -> None:
     """Revoke a token by its number (see `boucle token list`); it stops working within 1 s."""
-    from boucle.tokens import revoke_token
+    from services.tokens import revoke_token
 
     with _sessions()() as session:
         row = revoke_token(session, token_id)
@@ -427,7 +427,7 @@ def token_list(
     person: Annotated[str | None, typer.Option(help="Only this person's.")] = None,
 ) -> None:
     """Every token: number, person, label, dates (never the token itself)."""
-    from boucle.tokens import tokens_of
+    from services.tokens import tokens_of
 
     with _sessions()() as session:
         rows = tokens_of(session, person)
@@ -455,7 +455,8 @@ def worker_command() -> None:
         import signal
 
         from boucle.scheduler import build_scheduler
-        from boucle.temporal import build_worker, connect, mailer_for
+        from boucle.temporal import build_worker, mailer_for
+        from services.temporal import connect
 
         settings = _settings()
         sessions = _sessions()
@@ -527,7 +528,7 @@ def main() -> None:
     try:
         app()
     except SystemExit as stop:
-        temporal = sys.modules.get("boucle.temporal")  # not imported: no client ever ran
+        temporal = sys.modules.get("services.temporal")  # not imported: no client ever ran
         if temporal is None or not temporal.temporal_used():
             raise
         code = stop.code

@@ -25,10 +25,11 @@ from boucle.devserver import (
 from boucle.mailcatcher import start_mail_catcher
 from boucle.planfile import read_plan_file
 from boucle.scheduler import build_scheduler
-from boucle.services import approve_plan, import_plans, submit_plan
-from boucle.settings import Settings, exit_if_invalid, write_private
-from boucle.temporal import build_worker, connect, mailer_for
+from boucle.temporal import build_worker, mailer_for
 from domain.demo import live_demo
+from services.plans import approve_plan, import_plans, submit_plan
+from services.settings import Settings, exit_if_invalid, write_private
+from services.temporal import connect
 from store.database import SessionFactory, make_engine, migrate
 
 log = logging.getLogger("boucle.dev")
@@ -127,7 +128,7 @@ async def _first_start(settings: Settings, sessions: SessionFactory, client: obj
     for plan in imported:
         await submit_plan(client, plan.portfolio, plan.year, officer)  # type: ignore[arg-type]
         await approve_plan(client, plan.portfolio, plan.year, director)  # type: ignore[arg-type]
-    from boucle.tokens import create_token
+    from services.tokens import create_token
 
     with sessions() as session:
         lines = [

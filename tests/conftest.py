@@ -75,7 +75,7 @@ def sessions(engine: Engine) -> SessionFactory:
 @pytest.fixture(autouse=True)
 def fresh_settings() -> Iterator[None]:
     """Each test reads BOUCLE_* afresh: the command line caches its settings per process."""
-    from boucle.settings import get_settings
+    from services.settings import get_settings
 
     get_settings.cache_clear()
     yield

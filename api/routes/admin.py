@@ -10,7 +10,7 @@ from api.access import Admin
 from api.deps import SessionDep
 from api.errors import ApiError, responses
 from api.models import TokenCreate, TokenCreated, TokenPublic
-from boucle.tokens import issue_token, revoke_token, tokens_of
+from services.tokens import issue_token, revoke_token, tokens_of
 from store.tables import ApiToken
 
 router = APIRouter(tags=["administration"], responses=responses(401, 403))

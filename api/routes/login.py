@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.access import Rule
 from api.deps import person_of_token
 from api.templating import PAGES
-from boucle.tokens import close_page_session, open_page_session
+from services.tokens import close_page_session, open_page_session
 
 COOKIE = "boucle_session"
 LOGIN_COOKIE = "boucle_login"  # the login form's key, as the form carries it too

@@ -23,10 +23,10 @@ from api.routes.cycles import summaries
 from api.routes.login import COOKIE, login_form
 from api.routes.login import login_router as login_router  # api.main serves it with the pages
 from api.templating import PAGES
-from boucle.tokens import page_session_person
 from domain.model import Role
 from domain.report import AnnualReport, report_csv
 from notifications import formatting
+from services.tokens import page_session_person
 from store.facts import cycle_scorecard
 from store.report import gather_report
 from store.tables import Cycle, Organisation, Person, Portfolio

@@ -22,11 +22,11 @@ from api.models import (
 )
 from api.paging import PageDep
 from api.updates import cycle_write
-from boucle.services import import_plans
 from domain.errors import PlanInvalid
 from domain.model import Person, PlanFile, PlanItem
 from domain.tasks import plan_tasks
 from domain.validation import load_plan
+from services.plans import import_plans
 from store.tables import Person as StoredPerson
 from store.tables import PlanVersion
 from workflows.cycle import PortfolioCycleWorkflow

@@ -21,8 +21,8 @@ from api.errors import ApiError, responses
 from api.models import CompleteTask, EvidencePublic, TaskPublic, ValuesBody
 from api.routes.cycles import task_public
 from api.updates import once, refusal
-from boucle.services import cycle_handle
 from domain.model import FreeText
+from services.plans import cycle_handle
 from store.tables import Evidence, Person, Task
 from workflows.cycle import PortfolioCycleWorkflow
 from workflows.task import TaskWorkflow

@@ -12,9 +12,9 @@ from temporalio.testing import WorkflowEnvironment
 from activities.calendar import cycle_holidays
 from activities.store import StoreActivities
 from api.main import create_app
-from boucle.settings import Settings
-from boucle.tokens import create_token
 from domain.tasks import plan_tasks
+from services.settings import Settings
+from services.tokens import create_token
 from store.database import SessionFactory
 from store.tables import Task
 from tests.engine.support import RecordingMailer, running_cycle, running_worker, store_with

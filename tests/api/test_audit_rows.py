@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from api.main import create_app
 from boucle.cli import app as cli
-from boucle.settings import Settings
 from domain.model import Role
+from services.settings import Settings
 from tests.api.test_roles import seeded
 
 

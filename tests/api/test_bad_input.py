@@ -10,9 +10,9 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from boucle.settings import Settings
-from boucle.tokens import create_token
 from domain.model import Role
+from services.settings import Settings
+from services.tokens import create_token
 from tests.api.test_api import client, start_task, stored_pub_task
 from tests.api.test_roles import OWN, seeded
 from tests.engine.support import RecordingMailer, running_worker
@@ -141,7 +141,7 @@ async def test_a_reschedule_to_the_past_or_a_holiday_is_refused_with_its_reason(
 
 
 def test_every_workflow_refusal_reads_in_french_and_english() -> None:
-    from api.refusals import refusal_text
+    from services.refusals import refusal_text
 
     assert refusal_text("task_closed", {"status": "done"}, "fr", "") == "la tâche est déjà faite"
     assert refusal_text("task_closed", {"status": "missed"}, "en", "") == (
@@ -158,7 +158,7 @@ def test_every_workflow_refusal_reads_in_french_and_english() -> None:
 def test_every_refusal_code_a_workflow_can_give_has_its_texts() -> None:
     import ast
 
-    from api.refusals import MESSAGES
+    from services.refusals import MESSAGES
 
     codes = set()
     for path in [*Path("workflows").glob("*.py"), Path("domain/execution.py")]:

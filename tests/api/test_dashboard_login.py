@@ -10,9 +10,9 @@ import httpx
 from sqlmodel import select
 
 from api.main import create_app
-from boucle.settings import Settings
-from boucle.tokens import issue_token, revoke_token
 from domain.model import Role
+from services.settings import Settings
+from services.tokens import issue_token, revoke_token
 from store.tables import PageSession, Person
 from tests.api.test_roles import seeded
 

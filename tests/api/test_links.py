@@ -15,9 +15,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.logs import uvicorn_log_config
 from api.main import create_app
-from boucle.settings import Settings
-from boucle.tokens import create_token
 from notifications.links import LinkClaim, link_digest, sign_link
+from services.settings import Settings
+from services.tokens import create_token
 from store.tables import Person
 from tests.api.test_api import client, start_task, stored_pub_task
 from tests.engine.support import RecordingMailer, running_worker

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from api.main import create_app
-from boucle.settings import Settings
-from boucle.tokens import create_token
+from services.settings import Settings
+from services.tokens import create_token
 from store.tables import Cycle, IndicatorValue, TaskPerson
 from tests.api.test_api import client, stored_pub_task
 from tests.engine.support import running_cycle

@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 
 from api.main import create_app
-from boucle.settings import Settings
 from domain.model import Role
 from domain.validation import load_plan
+from services.settings import Settings
 from store.plans import save_organisation
 from store.tables import Person, PersonProposal
 from tests.api.test_roles import PLAN, seeded

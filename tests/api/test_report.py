@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from api.main import create_app
 from boucle.cli import app as cli
-from boucle.settings import Settings
 from domain.model import Role
+from services.settings import Settings
 from store.database import SessionFactory
 from store.tables import Cycle, IndicatorValue, Task
 from tests.api.test_api import client

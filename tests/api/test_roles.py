@@ -16,9 +16,9 @@ import pytest
 
 from api.access import markdown_table, route_table
 from api.main import ROUTERS, create_app
-from boucle.settings import Settings
-from boucle.tokens import create_token
 from domain.model import Role
+from services.settings import Settings
+from services.tokens import create_token
 from store.database import SessionFactory
 from store.tables import Cycle, Person, Task, TaskPerson
 from tests.engine.support import store_with

@@ -17,9 +17,9 @@ from fastapi import FastAPI
 
 import api.deps
 from api.main import create_app
-from boucle.settings import Settings
-from boucle.tokens import issue_token, revoke_token
 from domain.model import Role
+from services.settings import Settings
+from services.tokens import issue_token, revoke_token
 from store.database import SessionFactory
 from store.plans import save_organisation
 from store.tables import Person

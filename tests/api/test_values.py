@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from api.main import create_app
 from boucle.cli import app as cli
-from boucle.settings import Settings
 from domain.model import Role
+from services.settings import Settings
 from store.tables import IndicatorValue
 from tests.api.test_api import client
 from tests.api.test_roles import seeded

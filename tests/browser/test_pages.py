@@ -17,10 +17,10 @@ import pytest_asyncio
 
 from activities.store import StoreActivities
 from api.main import create_app
-from boucle.settings import Settings
-from boucle.tokens import create_token
 from domain.tasks import plan_tasks
 from domain.validation import load_plan
+from services.settings import Settings
+from services.tokens import create_token
 from store.database import SessionFactory
 from store.tables import IndicatorValue
 from tests.engine.support import running_cycle, serving, store_with

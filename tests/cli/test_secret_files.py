@@ -21,8 +21,9 @@ from typer.testing import CliRunner
 from boucle import dev, temporal
 from boucle.cli import app
 from boucle.planfile import read_plan_file
-from boucle.settings import Settings
 from domain.demo import live_demo
+from services import temporal as client_connection
+from services.settings import Settings
 from tests.engine.support import store_with
 
 # Each time the process touches a file, every file of the folder is looked at: a secret that
@@ -43,7 +44,7 @@ WATCHED = textwrap.dedent("""
 
     os.umask(0o022)
     sys.addaudithook(look)
-    from boucle.settings import Settings
+    from services.settings import Settings
     key = Settings(data_dir=folder, secret_key="").link_secret
     again = Settings(data_dir=folder, secret_key="").link_secret
     print(json.dumps({"modes": sorted(seen), "same": key == again, "length": len(key)}))
@@ -103,7 +104,7 @@ def test_a_secret_key_shorter_than_32_bytes_is_refused_at_start(
 
     monkeypatch.setattr(uvicorn, "run", lambda *args, **options: started.append("api"))
     monkeypatch.setattr(temporal, "run_event_loop", asyncio.run)
-    monkeypatch.setattr(temporal, "connect", reached)
+    monkeypatch.setattr(client_connection, "connect", reached)
     monkeypatch.setattr(dev, "run_dev", reached)
     result = CliRunner().invoke(app, command)
     assert started == []
@@ -116,7 +117,7 @@ def test_a_secret_key_shorter_than_32_bytes_is_refused_at_start(
     )
     assert "s3cret-mais-court" not in result.output
     monkeypatch.setenv("BOUCLE_SECRET_KEY", "é" * 16)  # 32 bytes: enough
-    from boucle.settings import get_settings
+    from services.settings import get_settings
 
     get_settings.cache_clear()
     assert get_settings().link_secret == "é" * 16

@@ -18,8 +18,8 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from boucle.cli import app
-from boucle.settings import Settings, SettingsInvalid
-from boucle.temporal import connect, temporal_tls
+from services.settings import Settings, SettingsInvalid
+from services.temporal import connect, temporal_tls
 
 SERVER_NAME = "temporal.boucle.test"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from boucle.services import approve_plan, import_plans, submit_plan
+from services.plans import approve_plan, import_plans, submit_plan
 from store.database import SessionFactory
 from tests.engine.support import RecordingMailer, refused, running_worker, store_with
 from tests.plans import plan_with

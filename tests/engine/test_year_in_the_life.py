@@ -23,9 +23,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar import cycle_holidays
 from api.main import create_app
-from boucle.settings import Settings
-from boucle.tokens import create_token
 from domain.validation import load_plan
+from services.settings import Settings
+from services.tokens import create_token
 from store.tables import Cycle, Notification, PlanVersion
 from tests.engine.support import RecordingMailer, running_worker, save_histories, store_with
 from tests.plans import plan_text

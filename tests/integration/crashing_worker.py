@@ -14,10 +14,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from boucle.settings import get_settings
-from boucle.temporal import build_worker, connect, mailer_for, run_event_loop
+from boucle.temporal import build_worker, mailer_for, run_event_loop
 from notifications.email import Mail
 from notifications.smtp import Mailer
+from services.settings import get_settings
+from services.temporal import connect
 from store.database import SessionFactory, make_engine, migrate
 
 

@@ -16,8 +16,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from boucle.temporal import build_worker, mailer_for
-from boucle.tokens import create_token
 from domain.validation import load_plan
+from services.tokens import create_token
 from store.database import SessionFactory, make_engine, migrate
 from store.plans import save_organisation
 from tests.integration.conftest import Inbox, free_port

@@ -19,9 +19,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from boucle.settings import Settings
 from domain.model import Role
 from domain.validation import load_plan
+from services.settings import Settings
 from store.plans import save_organisation
 from tests.api.test_people_roles import changed_people_plan
 from tests.api.test_roles import seeded

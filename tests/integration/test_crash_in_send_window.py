@@ -16,8 +16,8 @@ from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from activities.calendar import cycle_holidays
-from boucle.settings import process_environment
 from domain.tasks import Task
+from services.settings import process_environment
 from store.database import SessionFactory, make_engine, migrate
 from store.plans import save_organisation
 from store.tables import Notification

@@ -18,10 +18,10 @@ import vobject
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
-from boucle.services import approve_plan, import_plans, submit_plan
-from boucle.settings import Settings, process_environment
 from boucle.temporal import build_worker
 from domain.validation import load_plan
+from services.plans import approve_plan, import_plans, submit_plan
+from services.settings import Settings, process_environment
 from store.database import SessionFactory, make_engine, migrate
 from store.tables import Notification
 from tests.engine.support import SCRIPTS

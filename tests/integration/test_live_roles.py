@@ -25,13 +25,13 @@ from temporalio.testing import WorkflowEnvironment
 from activities.calendar import cycle_holidays
 from api.access import RouteAccess, route_table
 from api.main import ROUTERS, create_app
-from boucle.services import approve_plan, import_plans, submit_plan
-from boucle.settings import Settings
-from boucle.tokens import issue_token
 from domain.documents import single_plan
 from domain.model import Role
 from domain.validation import load_plan
 from notifications.links import LinkClaim, sign_link
+from services.plans import approve_plan, import_plans, submit_plan
+from services.settings import Settings
+from services.tokens import issue_token
 from store.database import SessionFactory, make_engine, migrate
 from store.plans import save_organisation
 from store.tables import Cycle, Person, PersonProposal, Task

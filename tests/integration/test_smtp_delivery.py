@@ -301,8 +301,8 @@ async def test_the_settings_refuse_a_password_in_clear_at_start_and_make_run_sti
     tmp_path: Path,
 ) -> None:
     from boucle.mailcatcher import start_mail_catcher
-    from boucle.settings import Settings, SettingsInvalid
     from boucle.temporal import mailer_for
+    from services.settings import Settings, SettingsInvalid
 
     clear = Settings(data_dir=tmp_path, smtp_username="boucle", smtp_starttls=False)
     with pytest.raises(SettingsInvalid, match="BOUCLE_SMTP_ALLOW_PLAIN_AUTH=true"):

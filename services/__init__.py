@@ -1,0 +1,1 @@
+"""Use cases that the API and the command line both call: settings, tokens, plans, Temporal."""
