@@ -284,3 +284,13 @@ class IdempotentRequest(SQLModel, table=True):
     body: str | None = None  # the answer's JSON
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A person's private calendar feed: its URL's secret, kept as a SHA-256 digest."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=64, index=True)
+    secret_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = _when()
