@@ -7,11 +7,15 @@ import logging
 from typing import Any
 
 LINKS = "/act/"
+SECRET_PATHS = (LINKS, "/calendar/")  # one-click links, and calendar feeds' secret URLs
 
 
 def redacted_path(path: str) -> str:
     """The path as logs and the audit trail keep it: `/act/…` instead of the signed link."""
-    return LINKS + "…" if path.startswith(LINKS) else path
+    for prefix in SECRET_PATHS:
+        if path.startswith(prefix):
+            return prefix + "…"
+    return path
 
 
 class RedactLinks(logging.Filter):
