@@ -8,6 +8,7 @@ from typing import Any
 from activities.calendar import holiday_table_activity
 from activities.digest import DigestActivities
 from activities.notify import NotificationActivities, NotificationConfig
+from activities.sign_in import SignInActivities
 from activities.store import StoreActivities
 from activities.tasks import TaskActivities, task_schedule
 from activities.watch import WatchActivities
@@ -23,6 +24,7 @@ def build_activities(
     digest = DigestActivities(sessions, notify)
     tasks = TaskActivities(sessions, store)
     watch = WatchActivities(sessions, notify)
+    sign_in = SignInActivities(notify)
     return [
         store.project_cycle,
         store.project_tasks,
@@ -41,5 +43,6 @@ def build_activities(
         notify.send_plan_notice,
         digest.send_digests,
         watch.report_stuck_workflows,
+        sign_in.send_sign_in,
         holiday_table_activity,
     ]

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import errors, openapi
+from api import errors, openapi, web
 from api.audit import AuditTrail
 from api.cache import Caches
 from api.limits import BodyLimit
@@ -24,7 +24,10 @@ from api.routes import (
     notifications,
     pages,
     people,
+    plan_pages,
     plans,
+    sign_in,
+    task_pages,
     tasks,
 )
 from services.settings import Settings, get_settings
@@ -46,6 +49,9 @@ ROUTERS = tuple(
         audit,
         admin,
         links,
+        sign_in,
+        task_pages,
+        plan_pages,
     )
 ) + (pages.reports_router, pages.router, pages.login_router)
 
@@ -90,6 +96,7 @@ def create_app(
         description="Le cycle d'amélioration continue des achats responsables.",
     )
     errors.install(app)
+    web.install(app)
     openapi.install(app)
     # An oversized body is refused before anything reads it; the audit trail, added last so
     # that it runs first, records that refusal too (it never reads a body itself).

@@ -30,6 +30,7 @@ class MessageType(StrEnum):
     digest = "digest"
     delivery_failed = "delivery_failed"
     engine_fault = "engine_fault"
+    sign_in = "sign_in"
     reschedule_requested = "reschedule_requested"
     reschedule_approved = "reschedule_approved"
     reschedule_refused = "reschedule_refused"

@@ -63,7 +63,7 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
     links = {"view": "http://127.0.0.1:8000/docs"}
     person = recipient(locale)
     if message.value.startswith(
-        ("plan_", "values", "evaluation", "review", "draft", "digest", "delivery", "engine")
+        ("plan_", "values", "evaluation", "review", "draft", "digest", "delivery", "engine", "sign")
     ):
         plan = {
             "portfolio": "restauration",
@@ -138,6 +138,10 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
                 "seen_text": "lundi 29 mars 2027 à 10 h"
                 if locale == "fr"
                 else "Monday 29 March 2027 at 10:00 AM",
+            },
+            sign_in={
+                "link": "https://boucle.exemple/app/sign-in/eyJhIjoic2lnbi1pbiJ9.c2lnbmF0dXJl",
+                "until_text": "10 h 15" if locale == "fr" else "10:15 AM",
             },
         )
     task = SAMPLE_TASKS[TASK_SAMPLE.get(message, "action")]

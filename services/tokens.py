@@ -140,20 +140,34 @@ def expiry(text: str, now: datetime | None = None) -> datetime:
 
 
 SESSION_PREFIX = "bcs_"
-PAGE_SESSION_LIFETIME = timedelta(hours=8)
+PAGE_SESSION_LIFETIME = timedelta(hours=8)  # a working day, then sign in again
+PAGE_SESSION_IDLE = timedelta(hours=2)  # a browser left open ends its session by itself
+SEEN_EVERY = timedelta(minutes=5)  # how stale last_seen_at may be before it is written again
 
 
 def open_page_session(session: Session, bearer: Bearer) -> tuple[str, PageSession]:
     """A new page session for the token's person: its cookie value (shown once) and its row."""
+    return _open(session, bearer.person.id, bearer.token_id, bearer.expires_at)
+
+
+def open_person_session(session: Session, person_id: str) -> tuple[str, PageSession]:
+    """A new page session for a person who followed their emailed sign-in link."""
+    return _open(session, person_id, None, None)
+
+
+def _open(
+    session: Session, person_id: str, token_id: int | None, token_expires: datetime | None
+) -> tuple[str, PageSession]:
     secret = SESSION_PREFIX + secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     until = now + PAGE_SESSION_LIFETIME
     row = PageSession(
         secret_hash=digest(secret),
-        person_id=bearer.person.id,
-        token_id=bearer.token_id,
+        person_id=person_id,
+        token_id=token_id,
         created_at=now,
-        expires_at=min(until, bearer.expires_at) if bearer.expires_at else until,
+        last_seen_at=now,
+        expires_at=min(until, token_expires) if token_expires else until,
     )
     session.add(row)
     session.commit()
@@ -167,18 +181,28 @@ def open_page_session(session: Session, bearer: Bearer) -> tuple[str, PageSessio
 
 
 def page_session_person(session: Session, secret: str) -> Person | None:
-    """The active person of a live page session (not closed, not expired, its token valid)."""
+    """The active person of a live page session: not closed, expired or idle, its token valid."""
     if not secret.startswith(SESSION_PREFIX) or len(secret) > 100:
         return None
     row = session.exec(select(PageSession).where(PageSession.secret_hash == digest(secret))).first()
     now = datetime.now(UTC)
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
-    token = session.get(ApiToken, row.token_id) if row.token_id is not None else None
-    if token is None or token.revoked_at is not None:
+    seen = row.last_seen_at or row.created_at or now
+    if now - seen > PAGE_SESSION_IDLE:
         return None
+    if row.token_id is not None:
+        token = session.get(ApiToken, row.token_id)
+        if token is None or token.revoked_at is not None:
+            return None
     person = session.get(Person, row.person_id)
-    return person if person is not None and person.active else None
+    if person is None or not person.active:
+        return None
+    if now - seen > SEEN_EVERY:
+        row.last_seen_at = now
+        session.add(row)
+        session.commit()
+    return person
 
 
 def close_page_session(session: Session, secret: str) -> PageSession | None:

@@ -192,7 +192,7 @@ class ApiToken(SQLModel, table=True):
 
 
 class PageSession(SQLModel, table=True):
-    """A browser's session on the read-only pages, opened by the login form with a token."""
+    """A browser's session, opened by an emailed sign-in link (or the token form)."""
 
     id: int | None = Field(default=None, primary_key=True)
     secret_hash: str = Field(max_length=64, unique=True)  # SHA-256 of the cookie's value
@@ -201,6 +201,7 @@ class PageSession(SQLModel, table=True):
     created_at: datetime | None = _when()
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = _when()
+    last_seen_at: datetime | None = _when()  # idle for too long: the session ends
 
 
 class UsedLink(SQLModel, table=True):

@@ -7,10 +7,17 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from workflows.cycle import PortfolioCycleWorkflow
 from workflows.digest import DigestWorkflow
+from workflows.sign_in import SignInWorkflow
 from workflows.task import TaskWorkflow
 from workflows.watch import EngineWatchWorkflow
 
-WORKFLOWS = [PortfolioCycleWorkflow, TaskWorkflow, DigestWorkflow, EngineWatchWorkflow]
+WORKFLOWS = [
+    PortfolioCycleWorkflow,
+    TaskWorkflow,
+    DigestWorkflow,
+    EngineWatchWorkflow,
+    SignInWorkflow,
+]
 
 # The sandbox refuses what would make a workflow non-deterministic (the clock, random
 # numbers, I/O) when a change brings it in by mistake. Every workflow test and every replay

@@ -368,6 +368,7 @@ class ActivityName(StrEnum):
     ended_tasks = "ended_tasks"
     task_schedule = "task_schedule"
     report_stuck_workflows = "report_stuck_workflows"
+    send_sign_in = "send_sign_in"
 
 
 class Refusal(StrEnum):

@@ -2,15 +2,15 @@
 
 The form answers only to itself: a form key, in a SameSite=Strict cookie and a hidden field,
 and the browser's Origin or Referer when it sends one, so no other site can log someone in.
-The page session's cookie holds no API token: HttpOnly, SameSite=Strict, scoped to
-/dashboard, eight hours at most, ended at logout or with its token or person.
+The page session's cookie holds no API token: the one every page uses (api/web.py), eight
+hours at most, ended at logout, when idle, or with its token or person.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -21,9 +21,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.access import Rule
 from api.deps import person_of_token
 from api.templating import PAGES
+from api.web import COOKIE, set_session_cookie
 from services.tokens import close_page_session, open_page_session
 
-COOKIE = "boucle_session"
 LOGIN_COOKIE = "boucle_login"  # the login form's key, as the form carries it too
 FOREIGN_FORM = "Ce formulaire de connexion a expiré ou ne vient pas de Boucle : rechargez la page."
 
@@ -119,17 +119,9 @@ async def log_in(
             secret, row = open_page_session(session, bearer)
             return secret, row.expires_at
 
-    secret, until = await run_in_threadpool(open_session)
+    secret, _ = await run_in_threadpool(open_session)
     response = RedirectResponse("/dashboard", status_code=303)
-    response.set_cookie(
-        COOKIE,
-        secret,
-        httponly=True,
-        samesite="strict",
-        secure=_secure(request),
-        max_age=max(0, int((until - datetime.now(UTC)).total_seconds())),
-        path="/dashboard",
-    )
+    set_session_cookie(request, response, secret)
     response.delete_cookie(LOGIN_COOKIE, path="/dashboard/login")
     return response
 
@@ -153,5 +145,5 @@ async def log_out(request: Request) -> Response:
 
         await run_in_threadpool(close)
     response = RedirectResponse("/dashboard/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/dashboard")
+    response.delete_cookie(COOKIE, path="/")
     return response

@@ -23,6 +23,7 @@ from api.routes.cycles import summaries
 from api.routes.login import COOKIE, login_form
 from api.routes.login import login_router as login_router  # api.main serves it with the pages
 from api.templating import PAGES
+from api.web import to_sign_in
 from domain.model import Role
 from domain.report import AnnualReport, report_csv
 from notifications import formatting
@@ -112,7 +113,7 @@ Viewer = Annotated[Person | None, Depends(page_viewer)]
 
 def _gate(request: Request, person: Person | None) -> Response | None:
     if person is None:
-        return RedirectResponse("/dashboard/login", status_code=303)
+        return to_sign_in(request)
     if person.role not in VIEWERS:
         return login_form(request, RESERVED, 403)
     return None

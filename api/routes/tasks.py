@@ -87,7 +87,7 @@ async def _act(
     temporal = await get_temporal(request)
 
     async def act(update_id: str) -> TaskPublic:
-        await _update_task(temporal, task, update, argument, update_id)
+        await update_task(temporal, task, update, argument, update_id)
         request.app.state.caches.my_tasks.clear()
         await run_in_threadpool(session.refresh, task)
         return task_public(task, datetime.now(UTC))
@@ -95,7 +95,7 @@ async def _act(
     return await once(request, person, TaskPublic, act)
 
 
-async def _update_task(
+async def update_task(
     temporal: Client, task: Task, update: Any, argument: Any, update_id: str
 ) -> None:
     handle = temporal.get_workflow_handle(task_workflow_id(task.id))
@@ -150,7 +150,7 @@ def read_evidence(
     """A file attached to a task, to whoever may read the task."""
     stored_task(session, person, task_id)
     row = session.get(Evidence, (evidence_id, task_id))
-    path = _evidence_folder(request) / evidence_id
+    path = evidence_folder(request) / evidence_id
     if row is None or not path.exists():
         raise ApiError(404, "no_evidence")
     return FileResponse(path, media_type=row.media_type, filename=row.filename)
@@ -233,7 +233,7 @@ async def decide_reschedule(
     return await _act(request, session, person, task_id, TaskWorkflow.decide_reschedule, decision)
 
 
-def _evidence_folder(request: Request) -> FilePath:
+def evidence_folder(request: Request) -> FilePath:
     folder: FilePath = request.app.state.settings.data_dir / "evidence"
     return folder
 
@@ -260,6 +260,13 @@ async def upload_evidence(
     Its address can then be given as `evidence_url` when completing the task.
     """
     stored_task(session, person, task_id)
+    return _evidence(await keep_evidence(request, person, task_id, file))
+
+
+async def keep_evidence(
+    request: Request, person: Person, task_id: str, file: UploadFile
+) -> Evidence:
+    """Check and keep one evidence file for a task; 413 or 415 when it cannot be one."""
     name = FilePath(file.filename or "piece").name[:200] or "piece"
     media_type = (file.content_type or "").split(";")[0].strip().lower()
     accepted = ", ".join(sorted(EVIDENCE_TYPES))
@@ -277,14 +284,14 @@ async def upload_evidence(
     if not name.lower().endswith(extensions) or not looks_right:
         raise ApiError(415, "evidence_type", accepted=accepted)
     digest = hashlib.sha256(content).hexdigest()
-    folder = _evidence_folder(request)
+    folder = evidence_folder(request)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / digest
     if not target.exists():
         partial = folder / f".{digest}.part"
         partial.write_bytes(content)
         partial.replace(target)  # never a half-written file under its final name
-    row = session.get(Evidence, (digest, task_id)) or Evidence(
+    row = Evidence(
         id=digest,
         task_id=task_id,
         filename=name,
@@ -293,10 +300,16 @@ async def upload_evidence(
         uploaded_by=person.id,
         uploaded_at=datetime.now(UTC),
     )
-    session.add(row)
-    session.commit()
-    session.refresh(row)
-    return _evidence(row)
+
+    def save() -> Evidence:
+        with request.app.state.sessions() as session:
+            kept = session.get(Evidence, (digest, task_id)) or row  # the same file twice: one row
+            session.add(kept)
+            session.commit()
+            session.refresh(kept)
+            return kept
+
+    return await run_in_threadpool(save)
 
 
 def _is_text(content: bytes) -> bool:

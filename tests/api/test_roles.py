@@ -44,6 +44,46 @@ def _pick(own: bool, mine: str, theirs: str) -> str:
 
 REQUESTS: dict[str, Callable[[bool], Request]] = {
     "GET /act/{token}": lambda own: ("/act/not-a-link", {}),
+    "GET /app/cycles/{portfolio}/{year}": lambda own: (
+        _pick(own, "/app/cycles/restauration/2027", "/app/cycles/voirie/2027"),
+        {},
+    ),
+    "GET /app/plans/{portfolio}/{year}": lambda own: ("/app/plans/restauration/2027", {}),
+    "POST /app/plans/{portfolio}/{year}/approve": lambda own: (
+        "/app/plans/restauration/2027/approve",
+        {"data": {}},
+    ),
+    "POST /app/plans/{portfolio}/{year}/submit": lambda own: (
+        "/app/plans/restauration/2027/submit",
+        {"data": {}},
+    ),
+    "GET /app/sign-in": lambda own: ("/app/sign-in", {}),
+    "POST /app/sign-in": lambda own: ("/app/sign-in", {"data": {"email": "paul@example.org"}}),
+    "GET /app/sign-in/{token}": lambda own: ("/app/sign-in/not-a-link", {}),
+    "POST /app/sign-in/{token}": lambda own: ("/app/sign-in/not-a-link", {}),
+    "POST /app/sign-out": lambda own: ("/app/sign-out", {}),
+    "GET /app/tasks": lambda own: ("/app/tasks", {}),
+    "GET /app/tasks/{task_id:path}": lambda own: (f"/app/tasks/{_pick(own, OWN, OTHER)}", {}),
+    "GET /app/tasks/{task_id:path}/evidence/{evidence_id}": lambda own: (
+        f"/app/tasks/{_pick(own, OWN, OTHER)}/evidence/{'0' * 64}",
+        {},
+    ),
+    "POST /app/tasks/{task_id:path}/done": lambda own: (
+        f"/app/tasks/{_pick(own, OWN, OTHER)}/done",
+        {"data": {"comment": "fait"}},
+    ),
+    "POST /app/tasks/{task_id:path}/postpone": lambda own: (
+        f"/app/tasks/{_pick(own, OWN, OTHER)}/postpone",
+        {"data": {"due": "2027-02-22", "reason": "congés"}},
+    ),
+    "POST /app/tasks/{task_id:path}/decision": lambda own: (
+        f"/app/tasks/{_pick(own, OWN, OTHER)}/decision",
+        {"data": {"approve": "yes"}},
+    ),
+    "POST /app/tasks/{task_id:path}/values": lambda own: (
+        f"/app/tasks/{_pick(own, OWN, OTHER)}/values",
+        {"data": {"value-part-bio": "18,5"}},
+    ),
     "POST /act/{token}": lambda own: ("/act/not-a-link", {}),
     "GET /audit": lambda own: ("/audit", {}),
     "GET /cycles": lambda own: ("/cycles", {}),
@@ -197,16 +237,23 @@ def expected(entry: Any, role: Role | None, own: bool) -> set[int]:
         return {403}  # a made-up token, and no key from a form the page served, whoever sends it
     if (entry.method, entry.path) == ("POST", "/dashboard/logout"):
         return {303}  # to the login page, with or without a session to end
+    if (entry.method, entry.path) == ("POST", "/app/sign-out"):
+        return {303}  # to the sign-in page, with or without a session to end
+    if entry.method == "POST" and entry.path.startswith("/app/sign-in"):
+        return {403}  # no key from a form the page served, whoever sends it
     if entry.public:
         return PERMITTED
     if role is None:
-        return {303} if entry.path.startswith("/dashboard") else {401}  # pages: to the login
+        # pages: to the sign-in page, then back
+        return {303} if entry.path.startswith(("/dashboard", "/app/")) else {401}
     if role not in entry.roles:
         return {403}
     if (
         role == Role.buyer
         and not own
-        and entry.path.startswith(("/tasks/", "/cycles/{portfolio}/{year}/scorecard"))
+        and entry.path.startswith(
+            ("/tasks/", "/app/tasks/", "/app/cycles/", "/cycles/{portfolio}/{year}/scorecard")
+        )
     ):
         return {403}
     return PERMITTED

@@ -63,11 +63,14 @@ def store_with(document: PlanFile, folder: Path) -> SessionFactory:
 
 @asynccontextmanager
 async def running_worker(
-    client: Client, sessions: SessionFactory, mailer: RecordingMailer
+    client: Client,
+    sessions: SessionFactory,
+    mailer: RecordingMailer,
+    config: NotificationConfig | None = None,
 ) -> AsyncIterator[str]:
     """A worker on a fresh task queue; yields the queue's name."""
     queue = f"boucle-test-{uuid.uuid4().hex[:8]}"
-    activities = build_activities(sessions, mailer, NotificationConfig())
+    activities = build_activities(sessions, mailer, config or NotificationConfig())
     with ThreadPoolExecutor(max_workers=8) as executor:
         async with Worker(
             client,

@@ -1,0 +1,101 @@
+"""The plan's page as the officer submits it and the direction decides on it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from services.plans import import_plans
+from services.settings import Settings
+from services.tokens import open_person_session
+from store.database import SessionFactory
+from tests.api.test_api import client
+from tests.engine.support import RecordingMailer, running_worker, store_with
+from tests.plans import plan_with
+
+SECRET = "s3cret-s3cret-s3cret-s3cret-s3cret-42"
+PLAN_PAGE = "/app/plans/restauration/2027"
+ITEMS = """
+    - {id: pub, kind: action, title: Publier le marché bio, assignees: [resto], due: "2027-02-15",
+       objective: bio-local}
+    - {id: veille, kind: regulatory_watch_review, title: Revue de veille, assignees: [resto, nett],
+       start: "2027-04-05T09:30", rrule: "FREQ=MONTHLY;COUNT=2"}
+"""
+
+
+def signed_in(browser: httpx.AsyncClient, sessions: SessionFactory, person: str) -> None:
+    with sessions() as session:
+        secret, _ = open_person_session(session, person)
+    browser.cookies.set("boucle_session", secret)
+
+
+def hidden(page: httpx.Response, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]+)"', page.text)
+    assert found, f"no {name} in the page"
+    return found.group(1)
+
+
+async def test_the_officer_submits_and_the_direction_approves_from_the_plan_page(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    sessions = store_with(plan_with(""), tmp_path)
+    mailer = RecordingMailer()
+    async with running_worker(env.client, sessions, mailer) as queue:
+        await import_plans(
+            plan_with(ITEMS), sessions, env.client, queue, by="qdd", with_search_attributes=False
+        )
+        app = create_app(
+            Settings(data_dir=tmp_path, secret_key=SECRET, task_queue=queue), sessions=sessions
+        )
+        async with app.router.lifespan_context(app), client(app) as browser:
+            app.state.temporal = env.client
+            signed_in(browser, sessions, "qdd")
+            draft = await browser.get(PLAN_PAGE)
+            assert draft.status_code == 200
+            assert "En préparation par le responsable Qualité &amp; DD." in draft.text
+            assert "Approuver le plan" not in draft.text
+            submitted = await browser.post(
+                f"{PLAN_PAGE}/submit",
+                data={"csrf": hidden(draft, "csrf"), "nonce": hidden(draft, "nonce")},
+            )
+            assert submitted.headers["location"] == f"{PLAN_PAGE}?done=submitted"
+
+            signed_in(browser, sessions, "dgs")
+            shown = await browser.get(PLAN_PAGE)
+            text = shown.text
+            assert "Plan 2027 — Restauration" in text
+            assert "2 éléments, 3 occurrences dans l&#39;année" in text
+            assert "en attente de votre décision" in text
+            assert "Développer le bio" in text and "Part bio — Cible 20.0 %" in text
+            assert '<h3>Février <span class="muted">(1)</span></h3>' in text
+            assert "lundi 15 février 2027" in text and "Publier le marché bio" in text
+            # Paul: the action and two reviews; Nadia: the two reviews
+            assert re.search(r"Paul Durand</td><td [^>]*>3</td>", text)
+            assert re.search(r"Nadia Benali</td><td [^>]*>2</td>", text)
+            assert "Renvoyer au responsable Qualité &amp; DD" in text
+
+            approved = await browser.post(
+                f"{PLAN_PAGE}/approve",
+                data={"csrf": hidden(shown, "csrf"), "nonce": hidden(shown, "nonce")},
+            )
+            assert approved.headers["location"] == f"{PLAN_PAGE}?done=approved"
+            after = await browser.get(approved.headers["location"])
+            assert "Plan approuvé : les invitations de l&#39;année partent." in after.text
+            assert "Approuvé le" in after.text and "Anne Leroy" in after.text
+            again = await browser.post(
+                f"{PLAN_PAGE}/approve",
+                data={"csrf": hidden(shown, "csrf"), "nonce": "another"},
+            )
+            assert again.status_code == 409  # already approved: the validator says why
+            assert "Retour au plan" in again.text
+
+            signed_in(browser, sessions, "resto")
+            assert (await browser.get(PLAN_PAGE)).status_code == 403
+            cycle = await browser.get("/app/cycles/restauration/2027")
+            assert cycle.status_code == 200 and "Publier le marché bio" in cycle.text
+    subjects = sorted({str(mail["Subject"]) for mail in mailer.sent})
+    assert any("approuvé" in subject for subject in subjects), subjects
