@@ -4,33 +4,44 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
-from icalendar import Calendar, Event, Timezone, vRecur
+from icalendar import Calendar, Event, vRecur
 
 from domain.calendar import parse_rrule
 from domain.durations import parse_duration
 from domain.model import PlanFile
 from domain.tasks import Task
+from notifications.timezones import vtimezone
 
 PRODID = "-//Boucle//Achats responsables//FR"
 NON_EVENT_LENGTH = timedelta(minutes=30)
 
 
-@lru_cache(maxsize=32)
-def _timezone(tzid: str) -> Timezone:
-    """A zone's VTIMEZONE: worked out once (its rules over decades), then reused as it is."""
-    return Timezone.from_tzid(tzid)
+def _years(calendar: Calendar) -> tuple[int, int] | None:
+    """The first and last years of the times the calendar's events use."""
+    years = set()
+    for event in calendar.walk("VEVENT"):
+        for name in ("dtstart", "dtend", "recurrence-id"):
+            if name in event:
+                years.add(event.decoded(name).year)
+        rules = event.get("rrule", [])
+        for rule in rules if isinstance(rules, list) else [rules]:
+            years.update(until.year for until in rule.get("UNTIL", []))
+    return (min(years), max(years)) if years else None
 
 
 def add_timezones(calendar: Calendar) -> None:
-    """The VTIMEZONE of every zone the calendar's times use."""
-    for tzid in calendar.get_missing_tzids():
+    """The VTIMEZONE of every zone the calendar's times use, with yearly rules (RRULE)."""
+    missing = calendar.get_missing_tzids()
+    years = _years(calendar)
+    if not missing or years is None:
+        return
+    for tzid in sorted(missing):
         try:
-            calendar.add_component(_timezone(tzid))
-        except ValueError:  # a zone icalendar does not know: clients fall back to the offset
+            calendar.add_component(vtimezone(tzid, *years))
+        except ValueError:  # a zone zoneinfo does not know: clients fall back to the offset
             continue
 
 
