@@ -17,6 +17,8 @@ from api.limits import BodyLimit
 from api.routes import (
     admin,
     audit,
+    calendar_feed,
+    calendar_page,
     cycles,
     health,
     indicators,
@@ -52,6 +54,8 @@ ROUTERS = tuple(
         sign_in,
         task_pages,
         plan_pages,
+        calendar_feed,
+        calendar_page,
     )
 ) + (pages.reports_router, pages.router, pages.login_router)
 

@@ -19,11 +19,12 @@ from api.access import Rule, Staff
 from api.charts import COLOURS, LEGEND, Bar, completion_bars, figure, indicator_bars
 from api.deps import person_of_token
 from api.errors import responses
+from api.page_text import TEXT
 from api.routes.cycles import summaries
 from api.routes.login import COOKIE, login_form
 from api.routes.login import login_router as login_router  # api.main serves it with the pages
 from api.templating import PAGES
-from api.web import to_sign_in
+from api.web import csrf_token, to_sign_in
 from domain.model import Role
 from domain.report import AnnualReport, report_csv
 from notifications import formatting
@@ -180,6 +181,8 @@ async def dashboard(
             number=figure,
             phases=PHASES,
             now_text=formatting.when(now, zone, "fr"),
+            t=TEXT["fr"],
+            csrf=csrf_token(request),
         )
 
     return HTMLResponse(await run_in_threadpool(render))

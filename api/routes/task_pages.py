@@ -85,7 +85,7 @@ Decider = Annotated[Person, gate(Role.officer, scope="postponements the buyers a
 SHOWN_DONE = 30  # the most recent done tasks "Mes tâches" lists
 
 
-def _zone(session: Session) -> ZoneInfo:
+def zone_of(session: Session) -> ZoneInfo:
     organisation = session.get(Organisation, 1)
     return ZoneInfo(organisation.timezone if organisation else "Europe/Paris")
 
@@ -131,7 +131,7 @@ def read_my_task_page(request: Request, person: Anyone) -> Response:
     """Mes tâches: overdue, this week, coming, done."""
     now = datetime.now(UTC)
     with request.app.state.sessions() as session:
-        zone = _zone(session)
+        zone = zone_of(session)
         locale = locale_of(person, session)
         names = {p.id: p.name for p in session.exec(select(Portfolio))}
         mine = select(Task).where(buyer_task_filter(session, person, only_mine=True))
@@ -190,7 +190,7 @@ def _moment(moment: datetime | None, zone: ZoneInfo, locale: str) -> str:
 
 
 def _task_facts(session: Session, task: Task, locale: str) -> dict[str, Any]:
-    zone = _zone(session)
+    zone = zone_of(session)
     people = {p.id: p for p in session.exec(select(Person))}
     portfolio = session.get(Portfolio, task.portfolio)
     cycle = session.get(Cycle, task.cycle_id)
@@ -458,7 +458,7 @@ async def ask_to_postpone(
         )
         return _error_page(request, person, task_id, text, 422)
     with request.app.state.sessions() as session:
-        zone = _zone(session)
+        zone = zone_of(session)
     wished = datetime.combine(day, task.due_at.astimezone(zone).time(), tzinfo=zone)
     proposal = RescheduleProposal(by=person.id, due=wished, reason=reason.strip() or None)
     refused = await _run(request, person, task, TaskWorkflow.request_reschedule, proposal, nonce)

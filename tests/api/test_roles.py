@@ -44,6 +44,12 @@ def _pick(own: bool, mine: str, theirs: str) -> str:
 
 REQUESTS: dict[str, Callable[[bool], Request]] = {
     "GET /act/{token}": lambda own: ("/act/not-a-link", {}),
+    "GET /app/calendar": lambda own: ("/app/calendar", {}),
+    "POST /app/calendar": lambda own: ("/app/calendar", {"data": {}}),
+    "POST /app/calendar/revoke": lambda own: ("/app/calendar/revoke", {"data": {}}),
+    "GET /calendar/{secret}.ics": lambda own: ("/calendar/bcf_inconnu.ics", {}),
+    "POST /me/calendar-feed": lambda own: ("/me/calendar-feed", {}),
+    "DELETE /me/calendar-feed": lambda own: ("/me/calendar-feed", {}),
     "GET /app/cycles/{portfolio}/{year}": lambda own: (
         _pick(own, "/app/cycles/restauration/2027", "/app/cycles/voirie/2027"),
         {},
@@ -237,6 +243,8 @@ def expected(entry: Any, role: Role | None, own: bool) -> set[int]:
         return {403}  # a made-up token, and no key from a form the page served, whoever sends it
     if (entry.method, entry.path) == ("POST", "/dashboard/logout"):
         return {303}  # to the login page, with or without a session to end
+    if (entry.method, entry.path) == ("POST", "/app/calendar/revoke") and role is not None:
+        return {303}  # revoked, back to the page
     if (entry.method, entry.path) == ("POST", "/app/sign-out"):
         return {303}  # to the sign-in page, with or without a session to end
     if entry.method == "POST" and entry.path.startswith("/app/sign-in"):
