@@ -61,6 +61,7 @@ FR: dict[str, str] = {
     "files": "Pièces justificatives (PDF, image, document bureautique ; 10 Mo au plus chacune)",
     "postpone": "Demander un report",
     "postpone_reason": "Motif",
+    "optional": "facultatif",
     "postpone_date": "Nouvelle date souhaitée",
     "send_postpone": "Envoyer la demande",
     "values": "Saisir les valeurs",
@@ -137,6 +138,54 @@ FR: dict[str, str] = {
     "version": "Version {version}",
     "back_to_plan": "Retour au plan",
     "overdue_count": "en retard",
+    "act_complete_title": "Marquer comme fait",
+    "act_complete_button": "Confirmer : c'est fait",
+    "act_postpone_title": "Reporter d'une semaine",
+    "act_postpone_button": "Demander le report au {when}",
+    "act_values_title": "Saisir les valeurs",
+    "act_values_button": "Enregistrer les valeurs",
+    "act_open_task": "Ouvrir la tâche dans Boucle (tout son détail, d'autres actions)",
+    "act_invalid_title": "Lien invalide",
+    "act_invalid": "ce lien n'est pas valide",
+    "act_altered": "ce lien a été modifié",
+    "act_expired": "ce lien a expiré",
+    "act_used_title": "Lien déjà utilisé",
+    "act_used": "Ce lien a déjà servi.",
+    "act_departed_title": "Lien expiré",
+    "act_departed": "Ce lien n'est plus valable : son destinataire n'a plus accès.",
+    "act_gone_title": "Tâche introuvable",
+    "act_gone": "Cette tâche n'existe plus.",
+    "act_refused_title": "Impossible",
+    "act_closed": "Cette tâche est close.",
+    "act_later_title": "Réessayez plus tard",
+    "act_later": "Boucle ne peut pas enregistrer cela pour le moment. Réessayez dans quelques "
+    "minutes : ce lien reste valable.",
+    "act_done_title": "Tâche faite",
+    "act_done": "C'est noté : la tâche est marquée comme faite ; les rappels s'arrêtent.",
+    "act_sent_title": "Demande envoyée",
+    "act_sent": "Le responsable Qualité & DD est prévenu ; vous recevrez sa réponse par courriel.",
+    "act_saved_title": "Valeurs enregistrées",
+    "act_saved": "Merci : les valeurs sont enregistrées et le point d'étape est fait.",
+    "act_done_comment": "marquée comme faite depuis le courriel",
+    "act_postpone_reason": "report d'une semaine demandé depuis le courriel",
+    "oidc_off": "La connexion par un fournisseur d'identité n'est pas configurée ici : "
+    "recevez un lien de connexion par courriel.",
+    "oidc_expired": "Cette connexion n'a pas été commencée dans ce navigateur ou a pris plus de "
+    "10 minutes : recommencez.",
+    "oidc_state": "Cette réponse du fournisseur d'identité ne correspond à aucune connexion "
+    "commencée ici : elle est refusée. Recommencez depuis cette page.",
+    "oidc_denied": "Le fournisseur d'identité n'a pas autorisé la connexion (refusée ou "
+    "annulée) : recommencez, ou recevez un lien de connexion par courriel.",
+    "oidc_failed": "La réponse du fournisseur d'identité n'a pas pu être vérifiée : la "
+    "connexion est refusée. Recommencez, ou recevez un lien de connexion par courriel.",
+    "oidc_down": "Le fournisseur d'identité ne répond pas pour l'instant : réessayez dans une "
+    "minute, ou recevez un lien de connexion par courriel.",
+    "oidc_unknown": "L'adresse que votre fournisseur d'identité a transmise (ci-dessous) n'est "
+    "celle d'aucune personne connue de Boucle : demandez au responsable Qualité & DD de vous "
+    "ajouter avec cette adresse.",
+    "oidc_unverified": "Votre fournisseur d'identité indique que l'adresse électronique de votre "
+    "compte n'est pas vérifiée : Boucle ne peut pas s'y fier. Recevez plutôt un lien de "
+    "connexion par courriel.",
 }
 
 EN: dict[str, str] = {
@@ -195,6 +244,7 @@ EN: dict[str, str] = {
     "files": "Evidence files (PDF, image, office document; 10 MB at most each)",
     "postpone": "Ask to postpone",
     "postpone_reason": "Reason",
+    "optional": "optional",
     "postpone_date": "New date wished",
     "send_postpone": "Send the request",
     "values": "Enter the values",
@@ -271,6 +321,52 @@ EN: dict[str, str] = {
     "version": "Version {version}",
     "back_to_plan": "Back to the plan",
     "overdue_count": "overdue",
+    "act_complete_title": "Mark as done",
+    "act_complete_button": "Confirm: it is done",
+    "act_postpone_title": "Postpone by a week",
+    "act_postpone_button": "Ask to postpone to {when}",
+    "act_values_title": "Enter the values",
+    "act_values_button": "Save the values",
+    "act_open_task": "Open the task in Boucle (all its details, other actions)",
+    "act_invalid_title": "Invalid link",
+    "act_invalid": "this link is not valid",
+    "act_altered": "this link has been altered",
+    "act_expired": "this link has expired",
+    "act_used_title": "Link already used",
+    "act_used": "This link has already been used.",
+    "act_departed_title": "Link expired",
+    "act_departed": "This link no longer works: the person it was sent to has no access any more.",
+    "act_gone_title": "Task not found",
+    "act_gone": "This task no longer exists.",
+    "act_refused_title": "Not possible",
+    "act_closed": "This task is closed.",
+    "act_later_title": "Try again later",
+    "act_later": "Boucle cannot record this right now. Try again in a few minutes: this link "
+    "still works.",
+    "act_done_title": "Task done",
+    "act_done": "Noted: the task is marked as done; the reminders stop.",
+    "act_sent_title": "Request sent",
+    "act_sent": "The Quality & SD officer is told; you will receive the answer by email.",
+    "act_saved_title": "Values saved",
+    "act_saved": "Thank you: the values are saved and the checkpoint is done.",
+    "act_done_comment": "marked as done from the email",
+    "act_postpone_reason": "a week's postponement asked from the email",
+    "oidc_off": "Signing in with an identity provider is not set up here: get a sign-in link "
+    "by email.",
+    "oidc_expired": "This sign-in was not started in this browser, or took more than 10 "
+    "minutes: start again.",
+    "oidc_state": "This answer from the identity provider matches no sign-in started here: it "
+    "is refused. Start again from this page.",
+    "oidc_denied": "The identity provider did not allow the sign-in (refused or cancelled): "
+    "start again, or get a sign-in link by email.",
+    "oidc_failed": "The identity provider's answer could not be verified: the sign-in is "
+    "refused. Start again, or get a sign-in link by email.",
+    "oidc_down": "The identity provider is not answering right now: try again in a minute, or "
+    "get a sign-in link by email.",
+    "oidc_unknown": "The address your identity provider gave (below) is not known to Boucle: "
+    "ask the Quality & Sustainable-Development officer to add you with this address.",
+    "oidc_unverified": "Your identity provider says your account's email address is not "
+    "verified: Boucle cannot rely on it. Get a sign-in link by email instead.",
 }
 
 TEXT = {"fr": FR, "en": EN}

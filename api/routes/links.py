@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
-from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
+from starlette.datastructures import UploadFile as StarletteUpload
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import anyone
 from api.deps import SessionDep, get_temporal
 from api.errors import ApiError
+from api.page_text import TEXT
+from api.routes.tasks import keep_evidence
 from api.updates import refusal_for_people
+from api.web import page
 from domain.calendar import WorkingCalendar
 from domain.model import Organisation as OrganisationSettings
 from domain.values_csv import french_number
+from notifications import formatting
 from notifications.links import LinkClaim, LinkError, link_digest, verify_link
-from store.tables import Indicator, Organisation, Person, Task, UsedLink
+from store.tables import Indicator, Organisation, Person, Portfolio, Task, UsedLink
 from workflows.task import TaskWorkflow
 from workflows.types import (
     CompleteRequest,
@@ -51,17 +54,48 @@ router = APIRouter(
     },
 )
 
-PAGE = """<!DOCTYPE html>
-<html lang="fr"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} — Boucle</title></head>
-<body style="font-family:Arial,Helvetica,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;
-line-height:1.5;color:#1d1d1b">
-<h1 style="font-size:1.4rem">{title}</h1>{body}</body></html>"""
+
+def _person_locale(session: SessionDep, person_id: str | None) -> str:
+    person = session.get(Person, person_id) if person_id else None
+    organisation = session.get(Organisation, 1)
+    chosen = (person.locale if person else None) or (organisation.locale if organisation else None)
+    return chosen if chosen in ("fr", "en") else "fr"
 
 
-def page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(PAGE.format(title=escape(title), body=body), status_code=status)
+def act_page(
+    request: Request,
+    session: SessionDep,
+    title_key: str,
+    status: int = 200,
+    *,
+    person_id: str | None = None,
+    task: Task | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A one-click page in its recipient's language, with the task it is about."""
+    facts: dict[str, Any] = {}
+    locale = _person_locale(session, person_id)
+    if task is not None:
+        portfolio = session.get(Portfolio, task.portfolio)
+        facts = {
+            "portfolio": portfolio.name if portfolio else task.portfolio,
+            "due_text": formatting.when(task.due_at, _zone(session), locale or "fr"),
+        }
+    context.setdefault("text_key", None)
+    context.setdefault("text", None)
+    context.setdefault("form", None)
+    return page(
+        request,
+        "act.html",
+        None,
+        status,
+        locale=locale,
+        title_key=title_key,
+        code=status,
+        task=task,
+        **facts,
+        **context,
+    )
 
 
 def _secret(request: Request) -> str:
@@ -69,11 +103,10 @@ def _secret(request: Request) -> str:
 
 
 LINK_ERRORS = {
-    "this link is not valid": "ce lien n'est pas valide",
-    "this link has been altered": "ce lien a été modifié",
-    "this link has expired": "ce lien a expiré",
+    "this link is not valid": "act_invalid",
+    "this link has been altered": "act_altered",
+    "this link has expired": "act_expired",
 }
-USED = ("Lien déjà utilisé", "<p>Ce lien a déjà servi.</p>")
 
 
 def checked_link(
@@ -83,24 +116,31 @@ def checked_link(
     try:
         claim = verify_link(_secret(request), token, datetime.now(UTC))
     except LinkError as error:
-        reason = LINK_ERRORS.get(str(error), str(error))
-        return page("Lien invalide", f"<p>{escape(reason)}.</p>", 400)
+        key = LINK_ERRORS.get(str(error), "act_invalid")
+        return act_page(request, session, "act_invalid_title", 400, text_key=key)
     request.state.actor = claim.person  # the audit trail names who the link was for
     request.state.audit_target = claim.task  # and the task, never the link itself
     digest = link_digest(token)
     # Links used before migration 0006 were recorded by the digest of their text (30 days).
     if session.get(UsedLink, digest) or session.get(UsedLink, legacy_digest(token)):
-        return page(*USED, 409)
+        task = session.get(Task, claim.task)
+        return act_page(
+            request,
+            session,
+            "act_used_title",
+            409,
+            person_id=claim.person,
+            task=task,
+            text_key="act_used",
+        )
     person = session.get(Person, claim.person)
     if person is None or not person.active:
-        return page(
-            "Lien expiré",
-            "<p>Ce lien n'est plus valable : son destinataire n'a plus accès.</p>",
-            403,
-        )
+        return act_page(request, session, "act_departed_title", 403, text_key="act_departed")
     task = session.get(Task, claim.task)
     if task is None:
-        return page("Tâche introuvable", "<p>Cette tâche n'existe plus.</p>", 404)
+        return act_page(
+            request, session, "act_gone_title", 404, person_id=claim.person, text_key="act_gone"
+        )
     return claim, digest, task
 
 
@@ -116,52 +156,58 @@ def confirm_link(token: str, request: Request, session: SessionDep) -> HTMLRespo
         return checked
     claim, _, task = checked
     if claim.action == "values":
-        return values_form(session, task, token)
+        return values_form(request, session, task, claim.person)
     if claim.action == "postpone":
-        when = format_datetime(
-            postponed_due(session, task),
-            "EEEE d MMMM y 'à' H:mm",
-            locale="fr",
-            tzinfo=_zone(session),
+        locale = _person_locale(session, claim.person) or "fr"
+        when = formatting.when(postponed_due(session, task), _zone(session), locale)
+        return act_page(
+            request,
+            session,
+            "act_postpone_title",
+            person_id=claim.person,
+            task=task,
+            form="postpone",
+            postponed_text=when,
         )
-        title, button = "Reporter d'une semaine", f"Demander le report au {when}"
-    else:
-        title, button = "Marquer comme fait", "Confirmer : c'est fait"
-    body = (
-        f"<p><strong>{escape(task.title)}</strong></p>"
-        f'<form method="post"><button type="submit" style="padding:.6rem 1rem;'
-        f'background:#1f5c3a;color:#fff;border:0;font-weight:bold">'
-        f"{escape(button)}</button></form>"
+    return act_page(
+        request,
+        session,
+        "act_complete_title",
+        person_id=claim.person,
+        task=task,
+        form="complete",
     )
-    return page(title, body)
 
 
 def values_form(
-    session: SessionDep, task: Task, token: str, error: str | None = None, status: int = 200
+    request: Request,
+    session: SessionDep,
+    task: Task,
+    person_id: str,
+    error: str | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
     """One number field per indicator the checkpoint collects."""
     names = {row.id: row for row in session.exec(select(Indicator))}
-    fields = []
-    for indicator_id in task.indicators:
-        indicator = names.get(indicator_id)
-        label = indicator.name if indicator else indicator_id
-        unit = UNITS.get(indicator.unit, "") if indicator else ""
-        fields.append(
-            f'<p><label for="v-{escape(indicator_id)}">{escape(label)}'
-            f"{' (' + unit + ')' if unit else ''}</label><br>"
-            f'<input id="v-{escape(indicator_id)}" name="value-{escape(indicator_id)}" '
-            f'inputmode="decimal" required style="padding:.4rem;font-size:1rem"></p>'
-        )
-    alert = f'<p role="alert" style="color:#b3261e">{escape(error)}</p>' if error else ""
-    body = (
-        f"<p><strong>{escape(task.title)}</strong></p>{alert}"
-        f'<form method="post" action="/act/{escape(token)}">{"".join(fields)}'
-        '<p><label for="comment">Commentaire (facultatif)</label><br>'
-        '<textarea id="comment" name="comment" rows="3" cols="40"></textarea></p>'
-        '<button type="submit" style="padding:.6rem 1rem;background:#1f5c3a;color:#fff;'
-        'border:0;font-weight:bold">Enregistrer les valeurs</button></form>'
+    fields = [
+        {
+            "id": indicator_id,
+            "name": names[indicator_id].name if indicator_id in names else indicator_id,
+            "unit": UNITS.get(names[indicator_id].unit, "") if indicator_id in names else "",
+        }
+        for indicator_id in task.indicators
+    ]
+    return act_page(
+        request,
+        session,
+        "act_values_title",
+        status,
+        person_id=person_id,
+        task=task,
+        form="values",
+        fields=fields,
+        text=error,
     )
-    return page("Saisir les valeurs", body, status)
 
 
 UNITS = {"percent": "%", "euros": "€", "hours": "heures", "count": "nombre"}
@@ -203,48 +249,89 @@ async def use_link(token: str, request: Request, session: SessionDep) -> HTMLRes
     if isinstance(checked, HTMLResponse):
         return checked
     claim, digest, task = checked
+    words = TEXT[await run_in_threadpool(_person_locale, session, claim.person) or "fr"]
+    form = await request.form()
+    comment = str(form.get("comment") or "").strip()[:2000] or None
     update: Any
     argument: Any
     if claim.action == "values":
-        form = await request.form()
         values, problem = read_values(form, task)
         if problem:  # the link is not used up by a typing mistake
-            return await run_in_threadpool(values_form, session, task, token, problem, 422)
-        comment = str(form.get("comment") or "").strip()[:2000] or None
+            return await run_in_threadpool(
+                values_form, request, session, task, claim.person, problem, 422
+            )
         update = TaskWorkflow.submit_values
         argument = ValuesRequest(by=claim.person, values=values, comment=comment)
-        done = ("Valeurs enregistrées", VALUES_SAVED)
+        done = ("act_saved_title", "act_saved")
     elif claim.action == "postpone":
         update = TaskWorkflow.request_reschedule
         argument = RescheduleProposal(
             by=claim.person,
             due=await run_in_threadpool(postponed_due, session, task),
-            reason="report d'une semaine demandé depuis le courriel",
+            reason=comment or words["act_postpone_reason"],
         )
-        done = ("Demande envoyée", POSTPONE_SENT)
+        done = ("act_sent_title", "act_sent")
     else:
+        evidence_url = None
+        person = await run_in_threadpool(session.get, Person, claim.person)
+        for upload in form.getlist("files"):
+            if not isinstance(upload, StarletteUpload) or not upload.filename or person is None:
+                continue
+            try:
+                kept = await keep_evidence(request, person, task.id, upload)
+            except ApiError as error:
+                return act_page(
+                    request,
+                    session,
+                    "act_refused_title",
+                    error.status_code,
+                    person_id=claim.person,
+                    task=task,
+                    text=str(error.detail),
+                )
+            base = str(request.app.state.settings.base_url).rstrip("/")
+            evidence_url = evidence_url or f"{base}/app/tasks/{task.id}/evidence/{kept.id}"
         update = TaskWorkflow.complete
         argument = CompleteRequest(
-            by=claim.person, comment="marquée comme faite depuis le courriel"
+            by=claim.person,
+            comment=comment or words["act_done_comment"],
+            evidence_url=evidence_url,
         )
-        done = ("Tâche faite", TASK_DONE)
+        done = ("act_done_title", "act_done")
     try:
         temporal = await get_temporal(request)
         handle = temporal.get_workflow_handle(task_workflow_id(claim.task))
         # One update id per link: a double click or a retry after a lost answer runs it once.
         await handle.execute_update(update, argument, id=f"link:{digest}")
     except WorkflowUpdateFailedError as error:
-        reason = escape(refusal_for_people(error, request))
-        return page("Impossible", f"<p>{reason}</p>", 409)
+        reason = refusal_for_people(error, request)
+        return act_page(
+            request,
+            session,
+            "act_refused_title",
+            409,
+            person_id=claim.person,
+            task=task,
+            text=reason,
+        )
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
-            return page("Impossible", "<p>Cette tâche est close.</p>", 409)
-        return engine_unreachable()
+            return act_page(
+                request,
+                session,
+                "act_refused_title",
+                409,
+                person_id=claim.person,
+                task=task,
+                text_key="act_closed",
+            )
+        return engine_unreachable(request, session, claim.person)
     except ApiError:
-        return engine_unreachable()
+        return engine_unreachable(request, session, claim.person)
     request.app.state.caches.my_tasks.clear()
     await run_in_threadpool(record_used, session, digest, claim)
-    return page(*done)
+    await run_in_threadpool(session.refresh, task)
+    return act_page(request, session, done[0], person_id=claim.person, task=task, text_key=done[1])
 
 
 def record_used(session: SessionDep, digest: str, claim: LinkClaim) -> None:
@@ -257,17 +344,7 @@ def record_used(session: SessionDep, digest: str, claim: LinkClaim) -> None:
         session.rollback()
 
 
-VALUES_SAVED = "<p>Merci : les valeurs sont enregistrées et le point d'étape est fait.</p>"
-POSTPONE_SENT = (
-    "<p>Le responsable Qualité &amp; DD est prévenu ; vous recevrez sa réponse par courriel.</p>"
-)
-TASK_DONE = "<p>C'est noté : la tâche est marquée comme faite ; les rappels s'arrêtent.</p>"
-
-
-def engine_unreachable() -> HTMLResponse:
-    return page(
-        "Réessayez plus tard",
-        "<p>Boucle ne peut pas enregistrer cela pour le moment. Réessayez dans quelques "
-        "minutes : ce lien reste valable.</p>",
-        503,
+def engine_unreachable(request: Request, session: SessionDep, person_id: str) -> HTMLResponse:
+    return act_page(
+        request, session, "act_later_title", 503, person_id=person_id, text_key="act_later"
     )

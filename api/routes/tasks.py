@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlmodel import Session, col, select
+from starlette.datastructures import UploadFile as StarletteUpload
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -264,7 +265,7 @@ async def upload_evidence(
 
 
 async def keep_evidence(
-    request: Request, person: Person, task_id: str, file: UploadFile
+    request: Request, person: Person, task_id: str, file: StarletteUpload
 ) -> Evidence:
     """Check and keep one evidence file for a task; 413 or 415 when it cannot be one."""
     name = FilePath(file.filename or "piece").name[:200] or "piece"

@@ -18,7 +18,7 @@ from api.main import create_app
 from notifications.links import LinkClaim, link_digest, sign_link
 from services.settings import Settings
 from services.tokens import create_token
-from store.tables import Person
+from store.tables import Person, Task
 from tests.api.test_api import client, start_task, stored_pub_task
 from tests.engine.support import RecordingMailer, running_worker
 from workflows.task import TaskWorkflow
@@ -103,7 +103,7 @@ async def test_a_link_is_used_up_only_once_its_update_has_succeeded(
             assert (await handle.query(TaskWorkflow.view)).status == "open"
             app.state.temporal = env.client
             done = await browser.post(f"/act/{complete}")
-            assert done.status_code == 200 and "C'est noté" in done.text
+            assert done.status_code == 200 and "C&#39;est noté" in done.text
             assert (await handle.query(TaskWorkflow.view)).done_by == "resto"
             assert (await browser.post(f"/act/{complete}")).status_code == 409
 
@@ -148,7 +148,7 @@ async def test_a_departed_persons_links_no_longer_work(tmp_path: Path) -> None:
     async with app.router.lifespan_context(app), client(app) as browser:
         for method in ("GET", "POST"):
             refused = await browser.request(method, f"/act/{link('complete', task.id)}")
-            assert refused.status_code == 403 and "n'est plus valable" in refused.text
+            assert refused.status_code == 403 and "n&#39;est plus valable" in refused.text
 
 
 async def test_links_are_redacted_in_the_audit_trail_and_the_access_log(
@@ -186,3 +186,30 @@ async def test_links_are_redacted_in_the_audit_trail_and_the_access_log(
     lines = stream.getvalue()
     assert '"POST /act/… HTTP/1.1" 200' in lines and payload not in lines
     assert '"GET /me/tasks?limit=5 HTTP/1.1" 200' in lines
+
+
+async def test_the_one_click_page_tells_the_task_and_takes_a_comment_and_a_pdf(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    document, sessions, task = stored_pub_task(tmp_path)
+    complete = link("complete", task.id)
+    app = create_app(Settings(data_dir=tmp_path, secret_key=SECRET), sessions=sessions)
+    async with running_worker(env.client, sessions, RecordingMailer()) as queue:
+        handle = await start_task(env, document, task, queue)
+        async with app.router.lifespan_context(app), client(app) as browser:
+            app.state.temporal = env.client
+            shown = await browser.get(f"/act/{complete}")
+            assert "lundi 15 février 2027 à 17 h" in shown.text and "Restauration" in shown.text
+            assert 'name="comment"' in shown.text and 'type="file"' in shown.text
+            assert f'href="/app/tasks/{task.id}"' in shown.text
+            done = await browser.post(
+                f"/act/{complete}",
+                data={"comment": "Avis publié le 12 février"},
+                files={"files": ("avis.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+            )
+            assert done.status_code == 200, done.text
+        assert (await handle.query(TaskWorkflow.view)).done_by == "resto"
+    with sessions() as session:
+        stored = session.get(Task, task.id)
+        assert stored is not None and stored.comment == "Avis publié le 12 février"
+        assert stored.evidence_url and f"/app/tasks/{task.id}/evidence/" in stored.evidence_url
