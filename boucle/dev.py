@@ -26,8 +26,9 @@ from boucle.mailcatcher import start_mail_catcher
 from boucle.planfile import read_plan_file
 from boucle.scheduler import build_scheduler
 from boucle.temporal import build_worker, mailer_for
-from domain.demo import live_demo
-from services.plans import approve_plan, import_plans, submit_plan
+from domain.demo import evaluation_has_opened, live_demo, next_year_demo
+from domain.model import PlanFile
+from services.plans import ImportedPlan, approve_plan, import_plans, submit_plan
 from services.settings import Settings, exit_if_invalid, write_private
 from services.temporal import connect
 from store.database import SessionFactory, make_engine, migrate
@@ -110,12 +111,56 @@ async def run_dev(settings: Settings, config_path: Path) -> None:
             os.killpg(server.pid, signal.SIGKILL)
 
 
-async def _first_start(settings: Settings, sessions: SessionFactory, client: object) -> None:
-    """Import, submit and approve the live demo once; later starts resume what runs."""
+async def _first_start(
+    settings: Settings, sessions: SessionFactory, client: object, now: datetime | None = None
+) -> None:
+    """Import, submit and approve the live demo once; after the year's evaluation date, also
+    next year's, submitted and left for the direction to approve. Later starts resume."""
     marker = settings.data_dir / "demo-loaded"
     if marker.exists():
         return
-    document = live_demo(read_plan_file(DEMO_PLAN), datetime.now(UTC))
+    now = now or datetime.now(UTC)
+    source = read_plan_file(DEMO_PLAN)
+    document = live_demo(source, now)
+    officer = document.officers[0]
+    director = document.directors[0]
+    imported = await _load(settings, sessions, client, document, officer, director)
+    lines = [
+        f"Demo plan loaded for {imported[0].year if imported else '—'}: "
+        f"{len(imported)} cycles submitted by {officer} and approved by {director}."
+    ]
+    if evaluation_has_opened(document, now):
+        following = next_year_demo(source, now)
+        waiting = await _load(settings, sessions, client, following, officer, None)
+        year = following.plans[0].year if following.plans else "—"
+        deadline = following.plans[0].approve_by if following.plans else "—"
+        lines.append(
+            f"Next year's plan ({year}): {len(waiting)} cycles submitted by {officer}, waiting "
+            f"for the direction's approval by {deadline} (in the browser, through the API, or "
+            f"`boucle plan approve PORTFOLIO {year} --as {director}`)."
+        )
+    from services.tokens import create_token
+
+    with sessions() as session:
+        tokens = [
+            f"{person.id}\t{person.role.value}\t{create_token(session, person.id, 'dev')}"
+            for person in document.people
+        ]
+    write_private(settings.data_dir / "tokens.txt", "\n".join(tokens) + "\n")  # tokens in clear
+    marker.write_text(now.isoformat() + "\n")
+    print("\n".join(lines))
+
+
+async def _load(
+    settings: Settings,
+    sessions: SessionFactory,
+    client: object,
+    document: PlanFile,
+    officer: str,
+    director: str | None,
+) -> list[ImportedPlan]:
+    """Import the demo's plans and have the officer submit each; the direction approves them
+    too when `director` is given."""
     imported = await import_plans(
         document,
         sessions,
@@ -123,21 +168,8 @@ async def _first_start(settings: Settings, sessions: SessionFactory, client: obj
         settings.task_queue,
         by="demo",
     )
-    officer = document.officers[0]
-    director = document.directors[0]
     for plan in imported:
         await submit_plan(client, plan.portfolio, plan.year, officer)  # type: ignore[arg-type]
-        await approve_plan(client, plan.portfolio, plan.year, director)  # type: ignore[arg-type]
-    from services.tokens import create_token
-
-    with sessions() as session:
-        lines = [
-            f"{person.id}\t{person.role.value}\t{create_token(session, person.id, 'dev')}"
-            for person in document.people
-        ]
-    write_private(settings.data_dir / "tokens.txt", "\n".join(lines) + "\n")  # tokens in clear
-    marker.write_text(datetime.now(UTC).isoformat() + "\n")
-    print(
-        f"Demo plan loaded for {imported[0].year if imported else '—'}: "
-        f"{len(imported)} cycles submitted by {officer} and approved by {director}."
-    )
+        if director is not None:
+            await approve_plan(client, plan.portfolio, plan.year, director)  # type: ignore[arg-type]
+    return imported

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from domain.calendar import anchor_datetime, parse_rrule
+from domain.calendar import WorkingCalendar, anchor_datetime, parse_rrule
+from domain.execution import evaluation_opens
 from domain.model import PlanFile, PlanItem, ReminderOverride
+
+# Next year's demo waits at least this long for the direction: a deadline to be reminded of.
+APPROVAL_NOTICE = timedelta(days=7)
 
 
 def _moved(item: PlanItem, days: int, year: int) -> PlanItem | None:
@@ -64,4 +68,47 @@ def live_demo(document: PlanFile, now: datetime) -> PlanFile:
     return document.model_copy(update={"plans": plans, "reminders": reminders})
 
 
-__all__ = ["live_demo"]
+def evaluation_has_opened(live: PlanFile, now: datetime) -> bool:
+    """Whether the year of these (live) plans has reached its evaluation date."""
+    calendar = WorkingCalendar.of(live.organisation)
+    return any(now >= evaluation_opens(live, plan, calendar) for plan in live.plans)
+
+
+def next_year_demo(document: PlanFile, now: datetime) -> PlanFile:
+    """Each plan moved to the year after the live demo's, by whole weeks (items keep their
+    weekday), to be approved by its own deadline moved alike, a week from `now` at the soonest.
+    """
+    local = now.astimezone(document.organisation.zone)
+    year = (local.date() + timedelta(days=1)).year + 1  # the live demo's year, then the next
+    soonest = local.date() + APPROVAL_NOTICE
+    plans = []
+    for plan in document.plans:
+        if not plan.items:
+            continue
+        weeks = round((date(year, 1, 1) - date(plan.year, 1, 1)).days / 7)
+        days = weeks * 7
+        items = [moved for item in plan.items if (moved := _moved(item, days, year)) is not None]
+        deadline = (
+            date.fromisoformat(plan.approve_by[:10]) + timedelta(days=days)
+            if plan.approve_by
+            else date(year - 1, 12, 1)
+        )
+        evaluate_on = (
+            (date.fromisoformat(plan.evaluate_on[:10]) + timedelta(days=days)).isoformat()
+            if plan.evaluate_on
+            else None
+        )
+        plans.append(
+            plan.model_copy(
+                update={
+                    "year": year,
+                    "items": items,
+                    "approve_by": max(deadline, soonest).isoformat(),
+                    "evaluate_on": evaluate_on,
+                }
+            )
+        )
+    return document.model_copy(update={"plans": plans})
+
+
+__all__ = ["evaluation_has_opened", "live_demo", "next_year_demo"]
