@@ -24,10 +24,13 @@ class PlanningNotice(NamedTuple):
     at: datetime
     type: PlanningNoticeType
     to: tuple[str, ...]
+    round: int = 0  # how many times the plan had been sent back when it was due
 
     @property
     def key(self) -> str:
-        return f"{self.type.value}|{self.at.isoformat()}"
+        # A plan never sent back keeps the keys cycles recorded before returns existed.
+        suffix = f"|round-{self.round}" if self.round else ""
+        return f"{self.type.value}|{self.at.isoformat()}{suffix}"
 
 
 def approval_deadline(
@@ -43,11 +46,15 @@ def planning_notices(
     opened_at: datetime,
     submitted_at: datetime | None,
     calendar: WorkingCalendar | None = None,
+    returned_at: datetime | None = None,
+    returns: int = 0,
 ) -> list[PlanningNotice]:
     """Reminders to submit (officers) and to approve (direction), sorted by time.
 
     Submission reminders stop at submission; the direction is asked at submission and reminded
-    before, on and after the deadline. Nothing is sent before the cycle opened.
+    before, on and after the deadline. Nothing is sent before the cycle opened. A plan the
+    direction sent back (`returns` times, the last at `returned_at`) is a draft again: the
+    officer is reminded from then on, and each resubmission asks the direction anew.
     """
     calendar = calendar or WorkingCalendar.of(document.organisation)
     send_time = document.policy_for_defaults().send_time
@@ -61,19 +68,20 @@ def planning_notices(
     notices: list[PlanningNotice] = []
     officers, directors = document.officers, document.directors
     if submitted_at is None:
+        since = max(opened_at, returned_at) if returned_at else opened_at
         moments = [at(deadline_day - timedelta(days=n), True) for n in SUBMIT_REMINDERS]
         moments += [at(deadline_day + timedelta(days=n), False) for n in AFTER_DEADLINE]
         notices += [
-            PlanningNotice(moment, PlanningNoticeType.submit_request, officers)
+            PlanningNotice(moment, PlanningNoticeType.submit_request, officers, returns)
             for moment in moments
-            if moment >= opened_at
+            if moment >= since
         ]
     else:
         moments = [submitted_at]
         moments += [at(deadline_day - timedelta(days=n), True) for n in APPROVAL_REMINDERS]
         moments += [at(deadline_day + timedelta(days=n), False) for n in AFTER_DEADLINE]
         notices += [
-            PlanningNotice(moment, PlanningNoticeType.approval_request, directors)
+            PlanningNotice(moment, PlanningNoticeType.approval_request, directors, returns)
             for moment in moments
             if moment >= submitted_at
         ]

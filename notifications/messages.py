@@ -22,6 +22,7 @@ class MessageType(StrEnum):
     plan_submit_request = "plan_submit_request"
     plan_approval_request = "plan_approval_request"
     plan_approved = "plan_approved"
+    plan_returned = "plan_returned"
     values_request = "values_request"
     evaluation_ready = "evaluation_ready"
     review_request = "review_request"

@@ -76,6 +76,12 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
             if locale == "fr"
             else "Wednesday 15 December 2026",
             "approved_by": "Anne Leroy",
+            "returned_by": "Anne Leroy",
+            "return_comment": "L'objectif bio est trop timide au regard du bilan 2026 : visez 25 %."
+            "\nAjoutez aussi une rencontre fournisseurs au printemps."
+            if locale == "fr"
+            else "The organic target is too timid given the 2026 results: aim for 25%."
+            "\nPlease add a spring supplier meeting too.",
         }
         score = {
             "done_on_time": 14,

@@ -38,6 +38,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the officer has not submitted the plan yet",
         "le responsable Qualité & DD n'a pas encore soumis le plan",
     ),
+    "direction_sends_back": (
+        "only the direction sends a plan back",
+        "seule la direction renvoie un plan au responsable Qualité & DD",
+    ),
+    "return_comment_missing": (
+        "say what the officer should revise: a plan is sent back with a comment",
+        "dites ce que le responsable Qualité & DD doit revoir : un plan est renvoyé avec un "
+        "commentaire",
+    ),
+    "return_comment_too_long": (
+        "the comment is too long: at most {limit} characters",
+        "le commentaire est trop long : au plus {limit} caractères",
+    ),
+    "return_comment_control": (
+        "control character {character} is not allowed in the comment",
+        "caractère de contrôle {character} interdit dans le commentaire",
+    ),
+    "send_back_legacy": (
+        "this cycle began before plans could be sent back: the officer imports a new version "
+        "instead",
+        "ce cycle a commencé avant que les plans puissent être renvoyés : le responsable "
+        "Qualité & DD importe plutôt une nouvelle version",
+    ),
     "plan_empty": (
         "the plan has no occurrence to run",
         "le plan ne contient aucune occurrence à exécuter",

@@ -35,7 +35,14 @@ with workflow.unsafe.imports_passed_through():
         refuse,
         search_attributes,
     )
-    from workflows.cycle_checks import check_approve, check_review, check_revise, check_submit
+    from workflows.cycle_checks import (
+        check_approve,
+        check_review,
+        check_revise,
+        check_send_back,
+        check_submit,
+        return_comment,
+    )
     from workflows.legacy_cycle import LegacyCycle
     from workflows.types import (
         FINAL_STATUSES,
@@ -48,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         DraftRecord,
         EvaluationFacts,
         Phase,
+        PlanReturn,
         PlanRevision,
         Refusal,
         ReviewRequest,
@@ -140,12 +148,15 @@ class PortfolioCycleWorkflow(YearTasks):
             if self.state.submitted_at != projected_submission:
                 projected_submission = self.state.submitted_at
                 await self._enter(Phase.planning)
+            await self._returned_notice()
             notices = planning_notices(
                 self.document,
                 self.plan,
                 self.state.opened_at,
                 self.state.submitted_at,
                 self.calendar,
+                returned_at=self.state.returned_at,
+                returns=self.state.returns,
             )
             pending = [n for n in notices if n.key not in self.state.handled]
             self.woken = False
@@ -183,6 +194,27 @@ class PortfolioCycleWorkflow(YearTasks):
         )
         await workflow.wait_condition(workflow.all_handlers_finished)
 
+    async def _returned_notice(self) -> None:
+        """Tell the officers the direction sent the plan back, once per return."""
+        key = f"returned|{self.state.returns}"
+        if not self.state.returns or key in self.state.handled:
+            return  # a cycle never sent back issues the commands it always did
+        returned_at = self.state.returned_at
+        assert returned_at is not None
+        deadline = approval_deadline(self.document, self.plan, self.calendar)
+        await self._plan_notice(
+            key,
+            "plan_returned",
+            self.document.officers,
+            returned_at,
+            returned_by=self.state.returned_by,
+            comment=self.state.return_comment,
+            deadline=deadline.isoformat(),
+            items=len(self.plan.items),
+            occurrences=self.view().tasks_planned,
+        )
+        self.state.handled.append(key)
+
     @workflow.update
     def submit(self, request: SubmitRequest) -> CycleView:
         if self.legacy is not None:
@@ -213,6 +245,29 @@ class PortfolioCycleWorkflow(YearTasks):
     def _validate_revise(self, revision: PlanRevision) -> None:
         current = self.legacy or self
         check_revise(current.phase, current.state, self.input.portfolio, self.input.year, revision)
+
+    @workflow.update
+    def send_back(self, request: PlanReturn) -> CycleView:
+        """The direction sends the submitted plan back to the officer with a comment."""
+        self.state.submitted_at = None  # a draft again: the officer edits and submits it anew
+        self.state.submitted_by = None
+        self.state.returned_at = workflow.now()
+        self.state.returned_by = request.by
+        self.state.return_comment = return_comment(request)
+        self.state.returns += 1
+        self.woken = True
+        return self.view()
+
+    @send_back.validator
+    def _validate_send_back(self, request: PlanReturn) -> None:
+        if self.legacy is not None:
+            raise refuse(
+                Refusal.conflict,
+                "send_back_legacy",
+                "this cycle began before plans could be sent back: "
+                "the officer imports a new version instead",
+            )
+        check_send_back(self.phase, self.state, self.document, request)
 
     @workflow.update
     def approve(self, request: ApprovalRequest) -> CycleView:
@@ -517,4 +572,7 @@ class PortfolioCycleWorkflow(YearTasks):
             review_recorded=self.state.review is not None,
             tasks_ended=len(self.state.ended),
             launched_until=self.launched_until,
+            returned_at=self.state.returned_at,
+            returned_by=self.state.returned_by,
+            return_comment=self.state.return_comment,
         )

@@ -7,13 +7,14 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import WorkingCalendar
     from domain.documents import as_data, validate_data
-    from domain.model import PlanFile, Role
+    from domain.model import TEXT_CONTROL_CHARACTER, PlanFile, Role
     from domain.tasks import plan_tasks
     from workflows.common import refuse
     from workflows.types import (
         ApprovalRequest,
         CycleState,
         Phase,
+        PlanReturn,
         PlanRevision,
         Refusal,
         ReviewRequest,
@@ -84,6 +85,54 @@ def check_approve(
     _plan_valid(document)
     if not plan_tasks(document, document.plans[0], calendar):
         raise refuse(Refusal.invalid, "plan_empty", "the plan has no occurrence to run")
+
+
+RETURN_COMMENT_LIMIT = 4000  # characters: what the officer reads in an email
+
+
+def return_comment(request: PlanReturn) -> str:
+    """The comment as it is kept: line endings made plain, blank lines around it left out."""
+    return request.comment.replace("\r\n", "\n").strip()
+
+
+def check_send_back(
+    phase: Phase, state: CycleState, document: PlanFile, request: PlanReturn
+) -> None:
+    if phase != Phase.planning or state.approved_at is not None:
+        raise refuse(
+            Refusal.conflict, "not_awaiting_approval", "the plan is not waiting for approval"
+        )
+    person = document.people_by_id.get(request.by)
+    if person is None or person.role != Role.direction:
+        raise refuse(
+            Refusal.forbidden, "direction_sends_back", "only the direction sends a plan back"
+        )
+    if state.submitted_at is None:
+        raise refuse(
+            Refusal.conflict, "not_submitted", "the officer has not submitted the plan yet"
+        )
+    comment = return_comment(request)
+    if not comment:
+        raise refuse(
+            Refusal.invalid,
+            "return_comment_missing",
+            "say what the officer should revise: a plan is sent back with a comment",
+        )
+    if len(comment) > RETURN_COMMENT_LIMIT:
+        raise refuse(
+            Refusal.invalid,
+            "return_comment_too_long",
+            f"the comment is too long: at most {RETURN_COMMENT_LIMIT} characters",
+            limit=RETURN_COMMENT_LIMIT,
+        )
+    if found := TEXT_CONTROL_CHARACTER.search(comment):
+        character = f"U+{ord(found.group()):04X}"
+        raise refuse(
+            Refusal.invalid,
+            "return_comment_control",
+            f"control character {character} is not allowed in the comment",
+            character=character,
+        )
 
 
 def check_review(

@@ -288,6 +288,13 @@ class SubmitRequest(BaseModel):
     by: str
 
 
+class PlanReturn(BaseModel):
+    """The direction sends the submitted plan back to the officer, saying what to revise."""
+
+    by: str
+    comment: str
+
+
 class ReviewRequest(BaseModel):
     by: str
     lessons: str
@@ -316,6 +323,11 @@ class CycleState(BaseModel):
     review_reminders: int = 0
     review_reminded_at: datetime | None = None
     invited: list[str] = Field(default_factory=list)  # events the cycle has invited people to
+    # The direction's last return of the plan (who, when, why) and how many there were.
+    returned_at: datetime | None = None
+    returned_by: str | None = None
+    return_comment: str | None = None
+    returns: int = 0
 
 
 class CycleInput(BaseModel):
@@ -342,6 +354,9 @@ class CycleView(BaseModel):
     review_recorded: bool
     tasks_ended: int = 0
     launched_until: datetime | None = None  # every task needing its workflow by then has one
+    returned_at: datetime | None = None  # the direction's last return of the plan, if any
+    returned_by: str | None = None
+    return_comment: str | None = None
 
 
 TaskInput.model_rebuild()
