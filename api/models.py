@@ -191,6 +191,19 @@ class CycleStatus(BaseModel):
     tasks_started: int
     tasks_planned: int
     review_recorded: bool
+    returned_at: datetime | None = Field(
+        default=None, description="When the direction last sent the plan back, if it did."
+    )
+    returned_by: str | None = None
+    return_comment: str | None = Field(
+        default=None, description="What the direction asked the officer to revise."
+    )
+
+
+class PlanReturnBody(BaseModel):
+    comment: FreeText = Field(
+        min_length=1, max_length=4000, description="What the officer should revise."
+    )
 
 
 class AmendmentBody(BaseModel):

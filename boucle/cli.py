@@ -25,7 +25,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-plan_app = typer.Typer(help="Check, import and approve yearly plans.", no_args_is_help=True)
+plan_app = typer.Typer(
+    help="Check, import, approve or send back yearly plans.", no_args_is_help=True
+)
 app.add_typer(plan_app, name="plan")
 
 EXIT_INVALID = 2
@@ -303,6 +305,26 @@ def plan_approve(
 
         view = await approve_plan(await connect(_settings()), portfolio, year, by)
         print(f"{portfolio}/{year} : approuvé par {view.approved_by}")
+
+    _run(work())
+
+
+@plan_app.command("return")
+@audited("plan return", actor="by", target=lambda options: "{portfolio}/{year}".format(**options))
+def plan_return(
+    portfolio: str,
+    year: int,
+    by: Annotated[str, typer.Option("--as", "--by", help="A direction member.")],
+    comment: Annotated[str, typer.Option(help="What the officer should revise.")],
+) -> None:
+    """Send a submitted plan back to the officer with a comment: the officer is told why."""
+
+    async def work() -> None:
+        from services.plans import return_plan
+        from services.temporal import connect
+
+        view = await return_plan(await connect(_settings()), portfolio, year, by, comment)
+        print(f"{portfolio}/{year} : renvoyé au responsable Qualité & DD par {view.returned_by}")
 
     _run(work())
 

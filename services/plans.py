@@ -1,4 +1,5 @@
-"""What the CLI and the API do with plans: import them, start cycles, submit, approve."""
+"""What the CLI and the API do with plans: import them, start cycles, submit, approve or send
+back."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from workflows.types import (
     CycleInput,
     CycleView,
     Phase,
+    PlanReturn,
     PlanRevision,
     SubmitRequest,
     cycle_workflow_id,
@@ -140,4 +142,13 @@ async def submit_plan(client: Client, portfolio: str, year: int, by: str) -> Cyc
 async def approve_plan(client: Client, portfolio: str, year: int, by: str) -> CycleView:
     return await cycle_handle(client, portfolio, year).execute_update(
         PortfolioCycleWorkflow.approve, ApprovalRequest(by=by)
+    )
+
+
+async def return_plan(
+    client: Client, portfolio: str, year: int, by: str, comment: str
+) -> CycleView:
+    """The direction sends the submitted plan back to the officer, who is told why."""
+    return await cycle_handle(client, portfolio, year).execute_update(
+        PortfolioCycleWorkflow.send_back, PlanReturn(by=by, comment=comment)
     )

@@ -1,4 +1,5 @@
-"""Plans: validate and import plan files, read their versions, submit, approve and amend."""
+"""Plans: validate and import plan files, read their versions, submit, approve or send back,
+and amend."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from api.models import (
     ImportedPlanPublic,
     LocatedError,
     PlanCheck,
+    PlanReturnBody,
     PlanVersionDetail,
     PlanVersionSummary,
 )
@@ -30,7 +32,7 @@ from services.plans import import_plans
 from store.tables import Person as StoredPerson
 from store.tables import PlanVersion
 from workflows.cycle import PortfolioCycleWorkflow
-from workflows.types import Amendment, ApprovalRequest, SubmitRequest
+from workflows.types import Amendment, ApprovalRequest, PlanReturn, SubmitRequest
 
 router = APIRouter(prefix="/plans", tags=["plans"], responses=responses(401, 403))
 
@@ -218,6 +220,27 @@ async def approve_plan(
     approval = ApprovalRequest(by=person.id)
     return await cycle_write(
         request, person, temporal, portfolio, year, PortfolioCycleWorkflow.approve, approval
+    )
+
+
+@router.post(
+    "/{portfolio}/{year}/return",
+    response_model=CycleStatus,
+    responses=responses(404, 409, 422, 503),
+)
+async def return_plan(
+    portfolio: PortfolioId,
+    year: Year,
+    body: PlanReturnBody,
+    person: Director,
+    temporal: TemporalDep,
+    request: Request,
+) -> CycleStatus:
+    """The direction sends the submitted plan back to the officer with a comment: the officer
+    is told why, edits the plan and submits it again."""
+    sent_back = PlanReturn(by=person.id, comment=body.comment)
+    return await cycle_write(
+        request, person, temporal, portfolio, year, PortfolioCycleWorkflow.send_back, sent_back
     )
 
 

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from activities.store import StoreActivities
 from api.access import route_table
 from api.logs import redacted_path
-from api.main import ROUTERS, create_app
+from api.main import create_app
 from api.routes import calendar_feed
 from boucle.cli import app as cli
 from domain.tasks import plan_tasks
@@ -115,8 +115,6 @@ async def http(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Session
         tokens = {person: create_token(session, person) for person in (PERSON, "resto")}
     settings = Settings(data_dir=tmp_path, public_url="https://boucle.example.org")
     application = create_app(settings, sessions=sessions)
-    if calendar_feed.router not in ROUTERS:  # until api.main includes it
-        application.include_router(calendar_feed.router)
     async with (
         application.router.lifespan_context(application),
         httpx.AsyncClient(

@@ -152,6 +152,10 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
         {"json": {"cancel_items": ["pub"]}},
     ),
     "POST /plans/{portfolio}/{year}/approve": lambda own: ("/plans/restauration/2027/approve", {}),
+    "POST /plans/{portfolio}/{year}/return": lambda own: (
+        "/plans/restauration/2027/return",
+        {"json": {"comment": "Ajouter une action sur les circuits courts"}},
+    ),
     "POST /plans/{portfolio}/{year}/submit": lambda own: ("/plans/restauration/2027/submit", {}),
     "GET /plans/{portfolio}/{year}/versions/{version}": lambda own: (
         "/plans/restauration/2027/versions/1",
