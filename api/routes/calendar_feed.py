@@ -3,6 +3,7 @@ with nothing else; a person makes (or replaces) their URL and revokes it with th
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Annotated
 
@@ -61,21 +62,25 @@ NOT_FOUND = "Aucun calendrier à cette adresse (lien révoqué ou remplacé).\n"
     dependencies=[anyone("the secret URL is the credential: one person's feed, until revoked")],
     responses={
         200: {"description": "The person's tasks and events", "content": {"text/calendar": {}}},
+        304: {"description": "unchanged since the ETag given in If-None-Match"},
         404: {"description": "unknown, revoked or replaced feed", "content": {"text/plain": {}}},
     },
 )
 def read_calendar_feed(
-    secret: Annotated[str, Path(max_length=100)], session: SessionDep
+    secret: Annotated[str, Path(max_length=100)], request: Request, session: SessionDep
 ) -> Response:
     """A person's tasks and events as an iCalendar feed (RFC 5545) to subscribe to."""
     person = person_of_feed(session, secret)
     if person is None:
         return PlainTextResponse(NOT_FOUND, status_code=404, headers=FEED_HEADERS)
-    return Response(
-        feed_text(session, person).encode("utf-8"),
-        media_type=CALENDAR,
-        headers={**FEED_HEADERS, "Content-Disposition": 'inline; filename="boucle.ics"'},
-    )
+    body = feed_text(session, person).encode("utf-8")
+    # The text changes only when a task does: a client asking again is told it has it.
+    tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {**FEED_HEADERS, "ETag": tag}
+    if tag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    headers["Content-Disposition"] = 'inline; filename="boucle.ics"'
+    return Response(body, media_type=CALENDAR, headers=headers)
 
 
 @router.post(

@@ -174,10 +174,26 @@ async def test_the_feed_expands_to_the_persons_simulated_year(http: tuple) -> No
 async def test_the_feed_is_the_same_text_from_one_poll_to_the_next(http: tuple) -> None:
     client, _, tokens = http
     url = (await client.post("/me/calendar-feed", headers=bearer(tokens["resto"]))).json()["url"]
-    first, second = [(await client.get(path_of(url))).text for _ in range(2)]
-    assert first == second
-    assert "X-WR-CALNAME:Boucle — Paul Durand" in first
-    assert "pilotage/2027/veille" not in first  # the officer's review is not his
+    first, second = [await client.get(path_of(url)) for _ in range(2)]
+    assert first.text == second.text and first.headers["etag"] == second.headers["etag"]
+    assert "X-WR-CALNAME:Boucle — Paul Durand" in first.text
+    assert "pilotage/2027/veille" not in first.text  # the officer's review is not his
+    again = await client.get(path_of(url), headers={"If-None-Match": first.headers["etag"]})
+    assert (again.status_code, again.content) == (304, b"")
+
+
+async def test_every_demo_persons_feed_is_their_simulated_year(http: tuple) -> None:
+    client, sessions, _ = http
+    document = load_plan(DEMO.read_text(encoding="utf-8"))
+    for person in document.people:
+        with sessions() as session:
+            secret, _ = issue_feed(session, person.id)
+        expected = {
+            (task, utc(MOVED_TO) if task == MOVED else start)
+            for task, start in simulated(person.id)
+            if task != CANCELLED
+        }
+        assert expanded((await client.get(f"/calendar/{secret}.ics")).text) == expected, person.id
 
 
 async def test_a_revoked_feed_answers_404_in_plain_text(http: tuple) -> None:
