@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import recurring_ical_events
@@ -73,3 +73,19 @@ def test_texts_follow_the_persons_language() -> None:
     unfolded = feed([weekly(2)], locale="en").replace("\r\n ", "")
     assert "Portfolio: Restauration\\nAssignee(s): Léa Roux" in unfolded
     assert "Portefeuille : Restauration" in feed([weekly(2)]).replace("\r\n ", "")
+
+
+def test_a_series_with_a_gap_is_told_occurrence_by_occurrence() -> None:
+    """An occurrence reassigned to someone else leaves a gap the rule cannot tell."""
+    text = feed([weekly(2), weekly(16), weekly(23)])
+    assert "RRULE:FREQ=WEEKLY" not in text and text.count("BEGIN:VEVENT") == 3
+    assert [moment.day for moment in shown(text)] == [2, 16, 23]
+
+
+def test_a_first_occurrence_moved_is_an_override_of_the_planned_start() -> None:
+    first = weekly(2)
+    moved = first.task.model_copy(update={"due": first.task.due + timedelta(days=1)})
+    text = feed([FeedEntry(moved, sequence=2), weekly(9)])
+    assert "DTSTART;TZID=Europe/Paris:20270302T100000" in text  # the series as planned
+    assert "RECURRENCE-ID;TZID=Europe/Paris:20270302T100000" in text
+    assert [moment.day for moment in shown(text)] == [3, 9]
