@@ -32,6 +32,7 @@ class Sender:
     email: str = "boucle@localhost"
     message_domain: str = "boucle.local"
     templates_dir: str | None = None
+    app_url: str = "http://127.0.0.1:8000"  # where the links of a failure report lead
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,9 @@ class Delivery:
         for officer in snapshot.officers:
             if officer.id == message.person.id:
                 continue
-            report = failure_report(message, failure.subject, failure.error, officer, snapshot)
+            report = failure_report(
+                message, failure.subject, failure.error, officer, snapshot, self.sender.app_url
+            )
             outcome = await self.deliver(report, attempt)
             if isinstance(outcome, str) and outcome not in ("sent", "skipped"):
                 temporary.append(outcome)

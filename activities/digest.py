@@ -13,6 +13,7 @@ from notifications import formatting
 from notifications.compose import Outgoing
 from notifications.context import Recipient, plan_context
 from notifications.messages import MessageType
+from notifications.urls import tasks_page
 from store.database import SessionFactory
 from store.tables import Task, TaskPerson
 from workflows.types import ActivityName, SendReport
@@ -71,7 +72,7 @@ class DigestActivities:
                 Recipient(person.id, person.name, person.email, locale),
                 organisation,
                 {},
-                {},
+                {"view": tasks_page(self.notify.config.app_url)},
                 week=lists,
             )
             outgoing.append(

@@ -58,6 +58,7 @@ class NotificationActivities:
                 config.sender_email,
                 config.message_domain,
                 config.templates_dir,
+                config.app_url,
             ),
             self.directory,
         )
@@ -114,8 +115,8 @@ class NotificationActivities:
         return task_messages(request, snapshot, self.signer, now, calendar, group, shown)
 
     def _plan_messages(self, notice: PlanNotice) -> list[Outgoing]:
-        approver = notice.facts.get("approved_by")
-        snapshot = self.directory.snapshot([*notice.to, *([approver] if approver else [])])
+        named = [notice.facts.get(name) for name in ("approved_by", "returned_by")]
+        snapshot = self.directory.snapshot([*notice.to, *(p for p in named if p)])
         cycle_id = f"{notice.portfolio}/{notice.year}"
         with self.sessions() as session:
             occurrences = session.exec(

@@ -16,7 +16,7 @@ from temporalio import activity
 
 from activities.notify import NotificationActivities
 from notifications import formatting
-from notifications.compose import Outgoing
+from notifications.compose import Outgoing, fault_view
 from notifications.context import Recipient, plan_context
 from notifications.messages import MessageType
 from store.database import SessionFactory
@@ -58,7 +58,7 @@ class WatchActivities:
                     Recipient(officer.id, officer.name, officer.email, locale),
                     snapshot.organisation,
                     {},
-                    {},
+                    {"view": fault_view(task_id, self.notify.config.app_url)},
                     fault={
                         "what": what,
                         "workflow_id": workflow_id,

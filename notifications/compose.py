@@ -16,6 +16,7 @@ from notifications import formatting
 from notifications.context import Recipient, TaskFacts, plan_context, task_context
 from notifications.links import LINK_LIFETIME, LinkClaim, sign_link
 from notifications.messages import MessageType
+from notifications.urls import cycle_page, dashboard_page, plan_page, task_page
 
 ONE_CLICK = {
     MessageType.reminder,
@@ -24,6 +25,9 @@ ONE_CLICK = {
     MessageType.checkpoint,
 }
 DIGEST_INSTEAD = {MessageType.reminder, MessageType.due}
+# Messages asking the officer or the direction to act on a plan open its page; the other
+# cycle messages open the cycle's. Values, not members: plan_returned may not exist yet.
+PLAN_PAGE = {"plan_submit_request", "plan_approval_request", "draft_ready", "plan_returned"}
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ class LinkSigner:
     def task_links(
         self, task: Task, person: Contact, message: MessageType, now: datetime
     ) -> dict[str, str]:
-        links = {"view": f"{self.app_url}/cycles/{task.portfolio}/{task.year}"}
+        links = {"view": task_page(task.id, self.app_url)}
         if self.secret and message in ONE_CLICK and person.id in task.assignees:
             expires = now + LINK_LIFETIME
             # A checkpoint is done when its values are in: its link opens the values form.
@@ -221,6 +225,7 @@ def plan_messages(
     """One message per active recipient, in their language."""
     facts = dict(request.facts)
     approver = facts.pop("approved_by", None)
+    returner = facts.pop("returned_by", None)
     people = snapshot.people
     portfolio = snapshot.portfolios.get(request.portfolio, request.portfolio)
     cycle_id = f"{request.portfolio}/{request.year}"
@@ -241,12 +246,14 @@ def plan_messages(
                 _deadline(facts, request.scheduled_at), snapshot.zone, locale
             ),
             "approved_by": people[approver].name if approver in people else approver,
+            "returned_by": people[returner].name if returner in people else returner,
+            "return_comment": facts.get("comment") or "",
         }
         context = plan_context(
             Recipient(person.id, person.name, person.email, locale),
             snapshot.organisation,
             plan,
-            {"view": f"{app_url}/cycles/{request.portfolio}/{request.year}"},
+            {"view": plan_view(request.message, request.portfolio, plan["year"], app_url)},
             indicators=facts.get("indicators", []),
             score=score_facts(scorecard, locale),
             amended=amended_facts(facts, person.id, snapshot, locale),
@@ -264,6 +271,12 @@ def plan_messages(
             )
         )
     return result
+
+
+def plan_view(message: MessageType, portfolio: str, year: int, app_url: str) -> str:
+    """The page a plan or cycle message is about: the plan to act on, or the cycle."""
+    page = plan_page if message.value in PLAN_PAGE else cycle_page
+    return page(portfolio, year, app_url)
 
 
 AMENDED_KINDS = ("assigned", "added", "moved", "unassigned", "cancelled")
@@ -293,8 +306,18 @@ def amended_facts(
     }
 
 
+def fault_view(task_id: str | None, app_url: str) -> str:
+    """Where a message about something gone wrong leads: its task, or the dashboard."""
+    return task_page(task_id, app_url) if task_id else dashboard_page(app_url)
+
+
 def failure_report(
-    failed: Outgoing, subject: str, error: str, officer: Contact, snapshot: Snapshot
+    failed: Outgoing,
+    subject: str,
+    error: str,
+    officer: Contact,
+    snapshot: Snapshot,
+    app_url: str,
 ) -> Outgoing:
     """What an officer is told when a message was refused for good."""
     locale = snapshot.locale_of(officer)
@@ -302,7 +325,7 @@ def failure_report(
         Recipient(officer.id, officer.name, officer.email, locale),
         snapshot.organisation,
         {},
-        {},
+        {"view": fault_view(failed.task_id, app_url)},
         failure={
             "name": failed.person.name,
             "email": failed.person.email,
@@ -349,8 +372,8 @@ def score_facts(card: dict[str, Any], locale: str) -> dict[str, Any]:
         "indicators": [
             {
                 "name": row["name"],
-                "value_text": _number(row.get("value")),
-                "target_text": _number(row.get("target")),
+                "value_text": formatting.number(row.get("value"), locale, row.get("unit")),
+                "target_text": formatting.number(row.get("target"), locale, row.get("unit")),
                 "status_text": labels.get(row["status"], row["status"]),
             }
             for row in card.get("indicators", [])
@@ -361,9 +384,3 @@ def score_facts(card: dict[str, Any], locale: str) -> dict[str, Any]:
 def _deadline(facts: dict[str, Any], fallback: datetime) -> datetime:
     text = facts.get("deadline")
     return datetime.fromisoformat(text) if isinstance(text, str) else fallback
-
-
-def _number(value: Any) -> str:
-    if value is None:
-        return "—"
-    return f"{value:g}".replace(".", ",")

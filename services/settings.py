@@ -9,6 +9,7 @@ import secrets
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,6 +67,18 @@ class Settings(BaseSettings):
     # non-deterministic (the clock, random numbers, I/O). false only to measure without it.
     workflow_sandbox: bool = True
     scheduler: bool = True
+
+    # OpenID Connect sign-in ("Se connecter avec …"): the first four together, or none.
+    oidc_issuer: str = ""  # discovery at {issuer}/.well-known/openid-configuration
+    oidc_client_id: str = ""
+    oidc_client_secret: SecretStr | None = None
+    oidc_name: str = ""  # the button's label: "ProConnect", "Intranet du Département"
+    oidc_scopes: str = "openid email profile"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Whether "Se connecter avec …" is offered: every OIDC setting is given."""
+        return all(getattr(self, name) for name in OIDC_REQUIRED)
 
     @property
     def database(self) -> str:
@@ -193,9 +206,52 @@ def temporal_problems(settings: Settings) -> list[str]:
     return found
 
 
+OIDC_REQUIRED = ("oidc_issuer", "oidc_client_id", "oidc_client_secret", "oidc_name")
+
+
+def oidc_problems(settings: Settings) -> list[str]:
+    """What in the OpenID Connect settings could never sign anyone in, with what to change."""
+    given = [name for name in OIDC_REQUIRED if getattr(settings, name)]
+    if not given:
+        return []
+    labels = [f"BOUCLE_{name.upper()}" for name in OIDC_REQUIRED]
+    missing = [
+        label for name, label in zip(OIDC_REQUIRED, labels, strict=True) if name not in given
+    ]
+    found = []
+    if missing:
+        found.append(
+            f"OpenID Connect sign-in needs {', '.join(labels)} together: "
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing "
+            "(or unset them all to sign in by emailed link only)"
+        )
+    issuer = urlsplit(settings.oidc_issuer)
+    local = issuer.hostname in ("localhost", "127.0.0.1", "::1")
+    if settings.oidc_issuer and not (
+        issuer.netloc and (issuer.scheme == "https" or (issuer.scheme == "http" and local))
+    ):
+        found.append(
+            f"BOUCLE_OIDC_ISSUER {settings.oidc_issuer!r} is not an https URL (http only on "
+            "localhost): the provider's discovery is read at {issuer}/.well-known/"
+            "openid-configuration"
+        )
+    scopes = settings.oidc_scopes.split()
+    if not {"openid", "email"} <= set(scopes):
+        found.append(
+            f"BOUCLE_OIDC_SCOPES {settings.oidc_scopes!r} must include openid and email: "
+            "Boucle finds the person by the email claim"
+        )
+    return found
+
+
 def problems(settings: Settings) -> list[str]:
     """Everything in the settings that would fail once running, found before starting."""
-    return secret_problems(settings) + smtp_problems(settings) + temporal_problems(settings)
+    return (
+        secret_problems(settings)
+        + smtp_problems(settings)
+        + temporal_problems(settings)
+        + oidc_problems(settings)
+    )
 
 
 def exit_if_invalid(settings: Settings) -> Settings:

@@ -76,6 +76,7 @@ def _form_ok(request: Request, sent: str) -> bool:
 def _sign_in_page(
     request: Request, next_page: str, error: str | None = None, status: int = 200, email: str = ""
 ) -> HTMLResponse:
+    settings = request.app.state.settings
     response = HTMLResponse("")
     key = _form_key(request, response)
     shown = page(
@@ -87,6 +88,7 @@ def _sign_in_page(
         key=key,
         error=error,
         email=email,
+        providers=[settings.oidc_name] if settings.oidc_enabled else [],
     )
     shown.raw_headers.extend(h for h in response.raw_headers if h[0] == b"set-cookie")
     return shown

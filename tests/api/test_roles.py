@@ -65,6 +65,11 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
     ),
     "GET /app/sign-in": lambda own: ("/app/sign-in", {}),
     "POST /app/sign-in": lambda own: ("/app/sign-in", {"data": {"email": "paul@example.org"}}),
+    "GET /app/sign-in/oidc/callback": lambda own: (
+        "/app/sign-in/oidc/callback?code=made-up&state=made-up",
+        {},
+    ),
+    "GET /app/sign-in/oidc/start": lambda own: ("/app/sign-in/oidc/start?next=/app/tasks", {}),
     "GET /app/sign-in/{token}": lambda own: ("/app/sign-in/not-a-link", {}),
     "POST /app/sign-in/{token}": lambda own: ("/app/sign-in/not-a-link", {}),
     "POST /app/sign-out": lambda own: ("/app/sign-out", {}),
