@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from notifications.compose import fault_view, plan_view
 from notifications.context import Recipient, TaskFacts, plan_context, task_context
 from notifications.email import Mail, build_email, message_id
 from notifications.ics import invitation_calendar
 from notifications.messages import CALENDAR_METHODS, MessageType
 from notifications.render import RenderedMessage, render
+from notifications.urls import task_page, tasks_page
 
 ZONE = ZoneInfo("Europe/Paris")
 ORGANISATION = "Département de démonstration"
@@ -58,9 +60,27 @@ def recipient(locale: str) -> Recipient:
     return Recipient("resto", "Paul Durand", "paul.durand@demo.boucle.test", locale)
 
 
+APP_URL = "http://127.0.0.1:8000"
+
+
+def sample_links(message: MessageType) -> dict[str, str]:
+    """The "Voir dans Boucle" link the engine gives this type (see notifications.compose)."""
+    if message == MessageType.sign_in:
+        return {}  # its link is the sign-in itself
+    if message == MessageType.digest:
+        return {"view": tasks_page(APP_URL)}
+    if message == MessageType.engine_fault:
+        return {"view": fault_view(None, APP_URL)}
+    if message == MessageType.delivery_failed:
+        return {"view": fault_view(SAMPLE_TASKS["action"].id, APP_URL)}
+    if message.value.startswith(("plan_", "values", "evaluation", "review", "draft")):
+        return {"view": plan_view(message, "restauration", 2027, APP_URL)}
+    return {"view": task_page(SAMPLE_TASKS[TASK_SAMPLE.get(message, "action")].id, APP_URL)}
+
+
 def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
     """A context as the engine would build it, with the demo plan's people and portfolios."""
-    links = {"view": "http://127.0.0.1:8000/docs"}
+    links = sample_links(message)
     person = recipient(locale)
     if message.value.startswith(
         ("plan_", "values", "evaluation", "review", "draft", "digest", "delivery", "engine", "sign")
@@ -72,9 +92,9 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
             "item_count": 8,
             "occurrences": 19,
             "carried_over": 2,
-            "approve_by_text": "mercredi 15 décembre 2026"
+            "approve_by_text": "mardi 15 décembre 2026"
             if locale == "fr"
-            else "Wednesday 15 December 2026",
+            else "Tuesday 15 December 2026",
             "approved_by": "Anne Leroy",
             "returned_by": "Anne Leroy",
             "return_comment": "L'objectif bio est trop timide au regard du bilan 2026 : visez 25 %."
@@ -154,14 +174,14 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
     if message in (MessageType.reminder, MessageType.due, MessageType.overdue):
         links = {
             **links,
-            "complete": "http://127.0.0.1:8000/act/exemple-de-lien-signe",
-            "postpone": "http://127.0.0.1:8000/act/autre-lien-signe",
+            "complete": f"{APP_URL}/act/exemple-de-lien-signe",
+            "postpone": f"{APP_URL}/act/autre-lien-signe",
         }
     if message == MessageType.checkpoint:
         links = {
             **links,
-            "values": "http://127.0.0.1:8000/act/lien-signe-des-valeurs",
-            "postpone": "http://127.0.0.1:8000/act/autre-lien-signe",
+            "values": f"{APP_URL}/act/lien-signe-des-valeurs",
+            "postpone": f"{APP_URL}/act/autre-lien-signe",
         }
     return task_context(
         task,
