@@ -115,9 +115,16 @@ class LinkSigner:
     secret: str | None
 
     def task_links(
-        self, task: Task, person: Contact, message: MessageType, now: datetime
+        self,
+        task: Task,
+        person: Contact,
+        message: MessageType,
+        now: datetime,
+        shown: Task | None = None,
     ) -> dict[str, str]:
-        links = {"view": task_page(task.id, self.app_url)}
+        """The page of the task the email tells of (`shown`: a series' first session), and the
+        one-click actions on `task`."""
+        links = {"view": task_page((shown or task).id, self.app_url)}
         if self.secret and message in ONE_CLICK and person.id in task.assignees:
             expires = now + LINK_LIFETIME
             # A checkpoint is done when its values are in: its link opens the values form.
@@ -169,7 +176,7 @@ def task_messages(
             Recipient(person.id, person.name, person.email, locale),
             snapshot.zone,
             snapshot.organisation,
-            signer.task_links(task, person, request.message, now),
+            signer.task_links(task, person, request.message, now, shown),
             change=request.change,
             overdue_days=request.overdue_days,
             proposal=_proposal(request.proposal, snapshot, locale),

@@ -61,6 +61,14 @@ async def test_a_monthly_meeting_is_invited_to_once_as_a_series(tmp_path: Path) 
     recipients = sorted(m["To"].addresses[0].addr_spec for m in mailer.sent)
     assert recipients == ["claire.martin@example.org", "paul.durand@example.org"]
     assert len(mailer.sent) == 2  # one per person, not one per occurrence
+    # Whichever occurrence sent it, the email tells of the first session and opens its page.
+    for message in mailer.sent:
+        text = message.get_body(("plain",)).get_content()
+        assert "Le jeudi 1er avril 2027 à 10 h (2 h)" in text
+        assert (
+            "Voir dans Boucle : http://127.0.0.1:8000/app/tasks/restauration/2027/fournisseurs/2027-04-01"
+            in text
+        )
     ics = calendar_of(mailer.sent[0])
     parsed = icalendar.Calendar.from_ical(ics)
     assert str(parsed["method"]) == "REQUEST"
@@ -132,3 +140,29 @@ async def test_an_occurrence_counts_as_invited_only_once_its_series_email_went_o
     await ActivityEnvironment().run(activities.send_task_notice, invitation(april))  # its retry
     assert len(mailer.sent) == 1  # nothing more: the series email carries April too
     assert states()[april.id] == "grouped"
+
+
+async def test_a_series_email_sent_by_a_later_occurrence_opens_the_first_ones_page(
+    tmp_path: Path,
+) -> None:
+    document = plan_with(MEETINGS)
+    sessions = store_with(document, tmp_path)
+    with sessions() as session:
+        session.add(running_cycle())
+        session.commit()
+    second = plan_tasks(document, document.plans[0])[1]
+    mailer = RecordingMailer()
+    activities = NotificationActivities(sessions, mailer, NotificationConfig())
+    notice = TaskNotice(
+        key=f"{second.id}|invitation|{EXECUTION.isoformat()}|0",
+        message="invitation",
+        task=second,
+        to=("resto",),
+        scheduled_at=EXECUTION,
+    )
+    await ActivityEnvironment().run(activities.send_task_notice, notice)
+    (message,) = mailer.sent
+    text = message.get_body(("plain",)).get_content()
+    assert "Le jeudi 1er avril 2027 à 10 h (2 h)" in text
+    first = "http://127.0.0.1:8000/app/tasks/restauration/2027/fournisseurs/2027-04-01"
+    assert f"Voir dans Boucle : {first}" in text
