@@ -6,14 +6,14 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func
-from sqlmodel import select
 from temporalio import activity
 
 from activities.delivery import Delivery, Sender
 from activities.directory import Directory
 from activities.outbox import Outbox
 from activities.series import SeriesPlans
+from domain.model import PlanFile
+from domain.tasks import plan_tasks
 from notifications.compose import (
     LinkSigner,
     Outgoing,
@@ -27,7 +27,8 @@ from notifications.invitations import invitation
 from notifications.messages import CALENDAR_METHODS, MessageType
 from notifications.smtp import Mailer
 from store.database import SessionFactory
-from store.tables import Cycle, Task
+from store.facts import cycle_plan
+from store.tables import Cycle
 from workflows.types import ActivityName, PlanNotice, SendReport, TaskNotice
 
 
@@ -118,11 +119,11 @@ class NotificationActivities:
         named = [notice.facts.get(name) for name in ("approved_by", "returned_by")]
         snapshot = self.directory.snapshot([*notice.to, *(p for p in named if p)])
         cycle_id = f"{notice.portfolio}/{notice.year}"
+        facts = dict(notice.facts)
         with self.sessions() as session:
-            occurrences = session.exec(
-                select(func.count()).select_from(Task).where(Task.cycle_id == cycle_id)
-            ).one()
             cycle = session.get(Cycle, cycle_id)
+            if notice.message in COUNTED and "items" not in facts and cycle is not None:
+                facts = {**plan_counts(cycle_plan(session, cycle), notice.year), **facts}
         request = PlanMessage(
             key=notice.key,
             message=MessageType(notice.message),
@@ -130,7 +131,21 @@ class NotificationActivities:
             year=notice.year,
             to=notice.to,
             scheduled_at=notice.scheduled_at,
-            facts=dict(notice.facts),
+            facts=facts,
         )
         scorecard = (cycle.scorecard if cycle else None) or {}
+        occurrences = int(facts.get("occurrences", 0))
         return plan_messages(request, snapshot, self.config.app_url, occurrences, scorecard)
+
+
+# The messages that count the plan's items and occurrences.
+COUNTED = {"plan_submit_request", "plan_approval_request", "plan_approved", "plan_returned"}
+
+
+def plan_counts(document: PlanFile | None, year: int) -> dict[str, int]:
+    """The plan's items and occurrences, for a cycle begun before 2026-12 that sends its
+    plan notices without them (its tasks are not in the store before approval)."""
+    plan = next((p for p in document.plans if p.year == year), None) if document else None
+    if document is None or plan is None:
+        return {}
+    return {"items": len(plan.items), "occurrences": len(plan_tasks(document, plan))}

@@ -190,6 +190,27 @@ def planning(year: Year) -> list[PlanNotice]:
     ]
 
 
+def legacy_planning(year: Year) -> list[PlanNotice]:
+    """workflows/legacy_cycle.py `_planning`: a cycle begun before 2026-12 gives no counts."""
+    document, plan = year.document, year.document.plans[0]
+    deadline = approval_deadline(document, plan, year.calendar)
+    opened = year.start - timedelta(days=60)
+    submit = planning_notices(document, plan, opened, None, year.calendar)[0]
+    return [
+        _plan_notice(
+            year, submit.key, submit.type.value, submit.to, submit.at, deadline=deadline.isoformat()
+        ),
+        _plan_notice(
+            year,
+            "approved",
+            "plan_approved",
+            tuple(dict.fromkeys((*document.officers, *_owner(year)))),
+            submit.at + timedelta(days=2),
+            approved_by=document.directors[0],
+        ),
+    ]
+
+
 def first_notices(year: Year) -> list[TaskNotice]:
     """The first notice of each type the year's tasks send, as their workflows send it."""
     seen: dict[NoticeType, TaskNotice] = {}

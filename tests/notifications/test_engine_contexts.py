@@ -22,6 +22,7 @@ from tests.notifications.engine_mail import (
     beyond_the_cycle,
     evaluation,
     first_notices,
+    legacy_planning,
     live,
     planning,
     run,
@@ -225,3 +226,13 @@ def test_counts_come_from_the_plan_not_the_store() -> None:
         assert "8 éléments, 19 occurrences prévues." in message.text
     single = next(m for m in single_year("en").sent if m.type == "plan_approval_request")
     assert "1 item, 1 planned occurrence." in single.text
+
+
+def test_a_cycle_begun_before_2026_12_has_its_plan_counted_too(tmp_path: Path) -> None:
+    """Its workflow sends no counts and the store has no task before approval: the activity
+    counts the plan version the cycle runs."""
+    year = the_year(demo("fr"), "restauration", 2027)
+    year = run(live(year, tmp_path, lambda year, store: legacy_planning(year)))
+    texts = {message.type: message.text for message in year.sent}
+    assert "8 éléments, 19 occurrences prévues." in texts["plan_submit_request"]
+    assert "selon le calendrier (19 occurrences)." in texts["plan_approved"]
