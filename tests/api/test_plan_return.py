@@ -3,6 +3,7 @@ comment, once per request; who may, when, and what the answer and the schema say
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from api.main import create_app
 from services.settings import Settings
 from services.tokens import create_token
 from store.database import SessionFactory
+from store.tables import Cycle
 from tests.engine.support import RecordingMailer, store_with
 from tests.plans import plan_with
 from workflows.cycle import PortfolioCycleWorkflow
@@ -145,6 +147,13 @@ async def test_the_direction_sends_a_submitted_plan_back_through_the_api(
             approved = await direction.post("/plans/restauration/2027/approve")
             assert approved.status_code == 200
             assert approved.json()["return_comment"] == COMMENT  # what was asked stays readable
+            # Once executing (the cycle continues as new at approval), it says why not.
+            for _ in range(200):
+                with sessions() as session:
+                    row = session.get(Cycle, "restauration/2027")
+                if row is not None and row.phase == "executing":
+                    break
+                await asyncio.sleep(0.05)
             late = await direction.post(
                 RETURN, json={"comment": COMMENT}, headers={"Idempotency-Key": "after"}
             )

@@ -17,6 +17,8 @@ from activities.calendar import cycle_holidays
 from activities.notify import NotificationConfig
 from activities.registry import build_activities
 from domain.model import PlanFile
+from store.database import SessionFactory
+from store.tables import Cycle
 from tests.engine.support import RecordingMailer, refused, store_with
 from tests.plans import plan_with
 from workflows.cycle import PortfolioCycleWorkflow
@@ -182,14 +184,10 @@ async def test_a_plan_sent_back_is_edited_submitted_again_and_approved(
             )
             assert approved.approved_by == "dgs"
             await until(lambda: any(n.message == "plan_approved" for n in told))
+            await until(lambda: stored_phase(sessions) == Phase.executing)  # the next run
             with refused("not waiting for approval"):
                 await handle.execute_update(send_back, PlanReturn(by="dgs", comment=COMMENT))
             view = await handle.query(PortfolioCycleWorkflow.view)
-            for _ in range(100):
-                if view.phase == Phase.executing:
-                    break
-                await asyncio.sleep(0.05)
-                view = await handle.query(PortfolioCycleWorkflow.view)
             assert view.phase == Phase.executing and view.plan_version == 2
 
     # Every planning message of the year, written out: the return, the second request, the
@@ -203,6 +201,12 @@ async def test_a_plan_sent_back_is_edited_submitted_again_and_approved(
         ("plan_approved", view_time(told[5]), ("qdd", "resto")),
     ]
     assert [n.key.rsplit("|", 1)[-1] for n in told[3:5]] == ["round-1", "round-1"]
+
+
+def stored_phase(sessions: SessionFactory) -> str | None:
+    with sessions() as session:
+        row = session.get(Cycle, "restauration/2027")
+    return row.phase if row else None
 
 
 def view_time(notice: PlanNotice) -> str:
