@@ -14,15 +14,8 @@ from activities.outbox import Outbox
 from activities.series import SeriesPlans
 from domain.model import PlanFile
 from domain.tasks import plan_tasks
-from notifications.compose import (
-    LinkSigner,
-    Outgoing,
-    PlanMessage,
-    Proposal,
-    TaskMessage,
-    plan_messages,
-    task_messages,
-)
+from notifications.compose import LinkSigner, Outgoing, Proposal, TaskMessage, task_messages
+from notifications.cycle_messages import PlanMessage, plan_messages
 from notifications.invitations import invitation
 from notifications.messages import CALENDAR_METHODS, MessageType
 from notifications.smtp import Mailer

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from notifications.compose import fault_view, plan_view
+from notifications.compose import fault_view
 from notifications.context import Recipient, TaskFacts, plan_context, task_context
+from notifications.cycle_messages import plan_view
 from notifications.email import Mail, build_email, message_id
 from notifications.ics import invitation_calendar
 from notifications.messages import CALENDAR_METHODS, MessageType
@@ -64,7 +65,7 @@ APP_URL = "http://127.0.0.1:8000"
 
 
 def sample_links(message: MessageType) -> dict[str, str]:
-    """The "Voir dans Boucle" link the engine gives this type (see notifications.compose)."""
+    """The "Voir dans Boucle" link the engine gives this type (as notifications.compose)."""
     if message == MessageType.sign_in:
         return {}  # its link is the sign-in itself
     if message == MessageType.digest:
