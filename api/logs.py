@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 LINKS = "/act/"
-SECRET_PATHS = (LINKS, "/calendar/")  # one-click links, and calendar feeds' secret URLs
+SECRET_PATHS = (LINKS, "/calendar/", "/app/sign-in/")  # one-click, feed and sign-in links
 
 
 def redacted_path(path: str) -> str:

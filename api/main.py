@@ -30,6 +30,7 @@ from api.routes import (
     plan_pages,
     plans,
     sign_in,
+    task_forms,
     task_pages,
     tasks,
 )
@@ -55,6 +56,7 @@ ROUTERS = tuple(
         sign_in,
         oidc,
         task_pages,
+        task_forms,
         plan_pages,
         calendar_feed,
         calendar_page,

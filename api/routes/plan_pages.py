@@ -37,7 +37,7 @@ from notifications import formatting
 from services.plans import cycle_handle
 from store.tables import Cycle, Indicator, Organisation, Person, PlanVersion, Portfolio, Task
 from workflows.cycle import PortfolioCycleWorkflow
-from workflows.types import ApprovalRequest, CycleView, SubmitRequest
+from workflows.types import ApprovalRequest, CycleView, PlanReturn, SubmitRequest
 
 router = APIRouter(
     prefix="/app",
@@ -126,12 +126,15 @@ async def _cycle_view(request: Request, portfolio: str, year: int) -> CycleView 
         return None
 
 
-def plan_facts(session: Session, portfolio: str, year: int, locale: str) -> dict[str, Any] | None:
-    """Everything the plan's page shows, from the stored versions (the newest first)."""
+def plan_facts(
+    session: Session, portfolio: str, year: int, locale: str, running: int | None = None
+) -> dict[str, Any] | None:
+    """Everything the plan's page shows: the version the cycle runs (else the newest)."""
     versions = _versions(session, portfolio, year)
     if not versions:
         return None
-    current = versions[-1]
+    current = next((v for v in versions if v.version == running), versions[-1])
+    versions = [v for v in versions if v.version <= current.version]
     document, plan = _plan(current)
     zone = _zone(session)
     approved = [v for v in versions[:-1] if v.approved_at is not None]
@@ -245,8 +248,9 @@ async def read_plan_page(
     def render() -> Response:
         with request.app.state.sessions() as session:
             locale = locale_of(person, session)
-            facts = plan_facts(session, portfolio, year, locale)
             cycle = session.get(Cycle, f"{portfolio}/{year}")
+            running = view.plan_version if view else (cycle.plan_version if cycle else None)
+            facts = plan_facts(session, portfolio, year, locale, running)
         if facts is None:
             return page(
                 request, "message.html", person, 404, title_key="plan", text_key="not_found"
@@ -354,6 +358,30 @@ async def approve_plan_page(
         PortfolioCycleWorkflow.approve,
         ApprovalRequest(by=person.id),
         "approved",
+    )
+
+
+@router.post("/plans/{portfolio}/{year}/return", response_class=HTMLResponse)
+async def send_plan_back_page(
+    request: Request,
+    portfolio: Portfolio_,
+    year: Year,
+    person: Director,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    nonce: Annotated[str, Form(max_length=64)] = "",
+    comment: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The direction sends the plan back to the officer, saying what to revise."""
+    return await _decide(
+        request,
+        person,
+        portfolio,
+        year,
+        csrf,
+        nonce,
+        PortfolioCycleWorkflow.send_back,
+        PlanReturn(by=person.id, comment=comment.strip()),
+        "sent_back",
     )
 
 

@@ -77,7 +77,29 @@ async def test_the_officer_submits_and_the_direction_approves_from_the_plan_page
             assert re.search(r"Paul Durand</td><td [^>]*>3</td>", text)
             assert re.search(r"Nadia Benali</td><td [^>]*>2</td>", text)
             assert "Renvoyer au responsable Qualité &amp; DD" in text
+            sent_back = await browser.post(
+                f"{PLAN_PAGE}/return",
+                data={
+                    "csrf": hidden(shown, "csrf"),
+                    "nonce": hidden(shown, "nonce"),
+                    "comment": "Ajoutez une rencontre avec les producteurs locaux.",
+                },
+            )
+            assert sent_back.headers["location"] == f"{PLAN_PAGE}?done=sent_back"
 
+            signed_in(browser, sessions, "qdd")
+            returned = await browser.get(PLAN_PAGE)
+            assert "« Ajoutez une rencontre avec les producteurs locaux. »" in returned.text
+            assert "Soumettre à la direction" in returned.text
+            resubmitted = await browser.post(
+                f"{PLAN_PAGE}/submit",
+                data={"csrf": hidden(returned, "csrf"), "nonce": hidden(returned, "nonce")},
+            )
+            assert resubmitted.headers["location"] == f"{PLAN_PAGE}?done=submitted"
+
+            signed_in(browser, sessions, "dgs")
+            shown = await browser.get(PLAN_PAGE)
+            assert "en attente de votre décision" in shown.text
             approved = await browser.post(
                 f"{PLAN_PAGE}/approve",
                 data={"csrf": hidden(shown, "csrf"), "nonce": hidden(shown, "nonce")},
@@ -97,5 +119,14 @@ async def test_the_officer_submits_and_the_direction_approves_from_the_plan_page
             assert (await browser.get(PLAN_PAGE)).status_code == 403
             cycle = await browser.get("/app/cycles/restauration/2027")
             assert cycle.status_code == 200 and "Publier le marché bio" in cycle.text
+    to_officer = [m for m in mailer.sent if "claire.martin@example.org" in str(m["To"])]
+    returned_mail = [m for m in to_officer if "renvoyé" in str(m["Subject"])]
+    assert [str(m["Subject"]) for m in returned_mail] == [
+        "Plan 2027 renvoyé par la direction : Restauration"
+    ]
+    body = returned_mail[0].get_body(preferencelist=("plain",))
+    assert body is not None and "Ajoutez une rencontre avec les producteurs locaux." in str(
+        body.get_content()
+    )
     subjects = sorted({str(mail["Subject"]) for mail in mailer.sent})
     assert any("approuvé" in subject for subject in subjects), subjects

@@ -59,6 +59,10 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
         "/app/plans/restauration/2027/approve",
         {"data": {}},
     ),
+    "POST /app/plans/{portfolio}/{year}/return": lambda own: (
+        "/app/plans/restauration/2027/return",
+        {"data": {"comment": "Ajouter une action sur les circuits courts"}},
+    ),
     "POST /app/plans/{portfolio}/{year}/submit": lambda own: (
         "/app/plans/restauration/2027/submit",
         {"data": {}},

@@ -132,7 +132,7 @@ async def test_a_postponement_asked_on_the_page_is_accepted_by_the_officer(
             assert asked.headers["location"] == f"{TASK_PAGE}?done=postpone"
             shown = await browser.get(asked.headers["location"])
             assert "Demande de report envoyée" in shown.text
-            assert "lundi 1 mars 2027" in shown.text  # the request, waiting
+            assert "lundi 1er mars 2027" in shown.text  # the request, waiting
 
             signed_in(browser, sessions, "qdd")
             officer = await browser.get(TASK_PAGE)
