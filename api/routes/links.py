@@ -102,6 +102,7 @@ def _secret(request: Request) -> str:
     return str(request.app.state.settings.link_secret)
 
 
+ACTIONS = ("complete", "values", "postpone")
 LINK_ERRORS = {
     "this link is not valid": "act_invalid",
     "this link has been altered": "act_altered",
@@ -118,6 +119,8 @@ def checked_link(
     except LinkError as error:
         key = LINK_ERRORS.get(str(error), "act_invalid")
         return act_page(request, session, "act_invalid_title", 400, text_key=key)
+    if claim.action not in ACTIONS:  # a sign-in link is signed alike, and is no task action
+        return act_page(request, session, "act_invalid_title", 400, text_key="act_invalid")
     request.state.actor = claim.person  # the audit trail names who the link was for
     request.state.audit_target = claim.task  # and the task, never the link itself
     digest = link_digest(token)

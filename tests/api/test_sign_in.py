@@ -153,3 +153,34 @@ async def test_the_next_page_is_always_one_of_boucle_s_own(tmp_path: Path) -> No
         for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
             form = await browser.get("/app/sign-in", params={"next": target})
             assert 'name="next" value="/app/tasks"' in form.text, target
+
+
+async def test_a_sign_in_link_is_worth_nothing_after_15_minutes_or_for_another_use(
+    tmp_path: Path,
+) -> None:
+    from notifications.links import LinkClaim, sign_link
+
+    _, sessions, _ = stored_pub_task(tmp_path)
+    app = create_app(Settings(data_dir=tmp_path, secret_key=SECRET), sessions=sessions)
+    now = datetime.now(UTC)
+    expired = sign_link(SECRET, LinkClaim("sign-in", "/app/tasks", "resto", now - timedelta(1)))
+    one_click = sign_link(SECRET, LinkClaim("complete", "/app/tasks", "resto", now + timedelta(1)))
+    async with app.router.lifespan_context(app), client(app) as browser:
+        for token in (expired, one_click, expired + "x"):
+            answer = await browser.get(f"/app/sign-in/{token}")
+            assert answer.status_code == 400
+            assert "n&#39;est pas valide ou a expiré" in answer.text
+            assert "boucle_session" not in browser.cookies
+
+
+async def test_a_sign_in_link_is_no_one_click_action(tmp_path: Path) -> None:
+    from notifications.links import LinkClaim, sign_link
+
+    _, sessions, task = stored_pub_task(tmp_path)
+    app = create_app(Settings(data_dir=tmp_path, secret_key=SECRET), sessions=sessions)
+    until = datetime.now(UTC) + timedelta(minutes=15)
+    sign_in = sign_link(SECRET, LinkClaim("sign-in", task.id, "resto", until))
+    async with app.router.lifespan_context(app), client(app) as browser:
+        for method in ("GET", "POST"):
+            answer = await browser.request(method, f"/act/{sign_in}")
+            assert answer.status_code == 400 and "pas valide" in answer.text
