@@ -19,7 +19,7 @@ from activities.registry import build_activities
 from domain.model import PlanFile
 from store.database import SessionFactory
 from store.tables import Cycle
-from tests.engine.support import RecordingMailer, refused, store_with
+from tests.engine.support import RecordingMailer, refused, running_worker, store_with
 from tests.plans import plan_with
 from workflows.cycle import PortfolioCycleWorkflow
 from workflows.registry import SANDBOXED_RUNNER, WORKFLOWS
@@ -211,3 +211,59 @@ def stored_phase(sessions: SessionFactory) -> str | None:
 
 def view_time(notice: PlanNotice) -> str:
     return notice.scheduled_at.isoformat()
+
+
+async def test_the_officer_reads_the_comment_and_the_direction_is_asked_again(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """The emails themselves, through the real notification activities."""
+    document = plan(ITEMS)
+    sessions = store_with(document, tmp_path)
+    mailer = RecordingMailer()
+    config = NotificationConfig(app_url="https://boucle.example.org")
+
+    def mails() -> list[tuple[str, str]]:
+        return [(str(m["To"].addresses[0].username), str(m["Subject"])) for m in mailer.sent]
+
+    async with running_worker(env.client, sessions, mailer, config) as queue:
+        handle = await env.client.start_workflow(
+            PortfolioCycleWorkflow.run,
+            CycleInput(
+                portfolio="restauration",
+                year=2027,
+                document=document,
+                plan_version=1,
+                holidays=cycle_holidays(document.organisation, 2027),
+                search_attributes=False,
+            ),
+            id=cycle_workflow_id("restauration", 2027),
+            task_queue=queue,
+        )
+        await handle.execute_update(PortfolioCycleWorkflow.submit, SubmitRequest(by="qdd"))
+        await until(lambda: len(mailer.sent) == 1)
+        await sleep_until(env, RETURNED)
+        await handle.execute_update(
+            PortfolioCycleWorkflow.send_back, PlanReturn(by="dgs", comment=COMMENT)
+        )
+        await until(lambda: len(mailer.sent) == 2)
+        returned = mailer.sent[1]
+        assert mails()[1] == ("claire.martin", "Plan 2027 renvoyé par la direction : Restauration")
+        text = str(returned.get_body(("plain",)).get_content()).replace("\r\n", "\n")
+        assert (
+            "Anne Leroy vous renvoie le plan 2027 du portefeuille « Restauration » avec ce "
+            "commentaire :\n\n"
+            "L'objectif bio est trop timide au regard du bilan 2026 : visez 25 %.\n"
+            "Ajoutez une rencontre fournisseurs au printemps.\n\n"
+            "Modifiez le plan, puis soumettez-le à nouveau : la direction recevra une nouvelle "
+            "demande d'approbation. Il doit être approuvé au plus tard le mardi 15 décembre 2026."
+        ) in text
+        assert "Voir dans Boucle : https://boucle.example.org/app/plans/restauration/2027" in text
+
+        await sleep_until(env, RESUBMITTED)
+        await handle.execute_update(PortfolioCycleWorkflow.submit, SubmitRequest(by="qdd"))
+        await until(lambda: len(mailer.sent) == 3)
+    assert mails() == [
+        ("anne.leroy", "Plan 2027 à approuver : Restauration"),
+        ("claire.martin", "Plan 2027 renvoyé par la direction : Restauration"),
+        ("anne.leroy", "Plan 2027 à approuver : Restauration"),
+    ]
