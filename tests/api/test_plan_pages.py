@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -117,7 +118,11 @@ async def test_the_officer_submits_and_the_direction_approves_from_the_plan_page
 
             signed_in(browser, sessions, "resto")
             assert (await browser.get(PLAN_PAGE)).status_code == 403
-            cycle = await browser.get("/app/cycles/restauration/2027")
+            for _ in range(100):  # the executing cycle writes its tasks a moment later
+                cycle = await browser.get("/app/cycles/restauration/2027")
+                if "Publier le marché bio" in cycle.text:
+                    break
+                await asyncio.sleep(0.1)
             assert cycle.status_code == 200 and "Publier le marché bio" in cycle.text
     to_officer = [m for m in mailer.sent if "claire.martin@example.org" in str(m["To"])]
     returned_mail = [m for m in to_officer if "renvoyé" in str(m["Subject"])]
