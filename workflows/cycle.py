@@ -67,6 +67,9 @@ with workflow.unsafe.imports_passed_through():
 
 # Executions started since the engine of 2026-12 carry this marker; older ones run as they ran.
 ENGINE_2026_12 = "engine-2026-12"
+# A submission made while the cycle's first row was being written reached the store only at
+# approval: the planning loop now compares with what was projected, not what it starts with.
+SUBMISSION_SEEN = "planning-compares-the-projected-submission"
 VALUES_WAIT = timedelta(days=14)
 REVIEW_REMINDER_EVERY = timedelta(days=7)
 # Tasks still running after the cycle closed are looked up this often, in case a report of
@@ -94,6 +97,7 @@ class PortfolioCycleWorkflow(YearTasks):
         self.launched_until: datetime | None = None
         self.next_launch: datetime | None = None
         self.planned: int | None = None  # tasks not cancelled, counted when they change
+        self.projected_submission: datetime | None = None  # as the last cycle row has it
         self._schedules: dict[tuple[Task, datetime], list[Notice]] = {}
 
     @property
@@ -124,6 +128,7 @@ class PortfolioCycleWorkflow(YearTasks):
         self.phase = phase
         if self.input.search_attributes:
             workflow.upsert_search_attributes([CYCLE_PHASE.value_set(phase.value)])
+        self.projected_submission = self.state.submitted_at
         await self._activity(
             ActivityName.project_cycle,
             CycleRow(
@@ -144,6 +149,8 @@ class PortfolioCycleWorkflow(YearTasks):
         if self.state.opened_at is None:
             self.state.opened_at = workflow.now()
         projected_submission = self.state.submitted_at
+        if workflow.patched(SUBMISSION_SEEN):
+            projected_submission = self.projected_submission
         while self.state.approved_at is None:
             if self.state.submitted_at != projected_submission:
                 projected_submission = self.state.submitted_at
