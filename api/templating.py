@@ -6,7 +6,17 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from notifications import urls
+
 PAGES = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
     autoescape=select_autoescape(["html"]),
+)
+# Pages link to each other with the functions emails link with: the two cannot drift apart.
+PAGES.globals.update(
+    task_page=urls.task_page,
+    tasks_page=urls.tasks_page,
+    plan_page=urls.plan_page,
+    cycle_page=urls.cycle_page,
+    dashboard_page=urls.dashboard_page,
 )

@@ -28,6 +28,7 @@ from domain.model import Organisation as OrganisationSettings
 from domain.values_csv import french_number
 from notifications import formatting
 from notifications.links import LinkClaim, LinkError, link_digest, verify_link
+from notifications.urls import task_page
 from store.tables import Indicator, Organisation, Person, Portfolio, Task, UsedLink
 from workflows.task import TaskWorkflow
 from workflows.types import (
@@ -293,7 +294,7 @@ async def use_link(token: str, request: Request, session: SessionDep) -> HTMLRes
                     text=str(error.detail),
                 )
             base = str(request.app.state.settings.base_url).rstrip("/")
-            evidence_url = evidence_url or f"{base}/app/tasks/{task.id}/evidence/{kept.id}"
+            evidence_url = evidence_url or f"{task_page(task.id, base)}/evidence/{kept.id}"
         update = TaskWorkflow.complete
         argument = CompleteRequest(
             by=claim.person,

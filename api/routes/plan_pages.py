@@ -34,6 +34,7 @@ from domain.documents import single_plan
 from domain.model import PlanFile, PlanItem, Role, YearPlan
 from domain.simulation import simulate
 from notifications import formatting
+from notifications.urls import plan_page
 from services.plans import cycle_handle
 from store.tables import Cycle, Indicator, Organisation, Person, PlanVersion, Portfolio, Task
 from workflows.cycle import PortfolioCycleWorkflow
@@ -288,9 +289,11 @@ async def read_plan_page(
     return await run_in_threadpool(render)
 
 
-def _back(portfolio: str, year: int, outcome: str | None = None, error: str | None = None):  # type: ignore[no-untyped-def]
+def _back(
+    portfolio: str, year: int, outcome: str | None = None, error: str | None = None
+) -> RedirectResponse:
     suffix = f"?done={outcome}" if outcome else (f"?error={error}" if error else "")
-    return RedirectResponse(f"/app/plans/{portfolio}/{year}{suffix}", status_code=303)
+    return RedirectResponse(plan_page(portfolio, year) + suffix, status_code=303)
 
 
 async def _decide(
@@ -332,7 +335,7 @@ async def _refused_page(
             error.status_code,
             title_key="plan",
             text=text,
-            back_plan=f"/app/plans/{portfolio}/{year}",
+            back_plan=plan_page(portfolio, year),
         )
 
     return await run_in_threadpool(render)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi import Path as PathParam
@@ -28,6 +28,7 @@ from api.routes.task_pages import (
 from api.routes.tasks import keep_evidence, update_task
 from api.web import csrf_ok, gate, page
 from domain.model import Role
+from notifications.urls import task_page
 from store.tables import Evidence, Person, Task
 from workflows.task import TaskWorkflow
 from workflows.types import CompleteRequest, RescheduleDecision, RescheduleProposal, ValuesRequest
@@ -53,9 +54,7 @@ Decider = Annotated[Person, gate(Role.officer, scope="postponements the buyers a
 
 def _back(task_id: str, outcome: str | None = None, error: str | None = None) -> RedirectResponse:
     query = urlencode({k: v for k, v in (("done", outcome), ("error", error)) if v})
-    return RedirectResponse(
-        f"/app/tasks/{quote(task_id, safe='/')}" + (f"?{query}" if query else ""), status_code=303
-    )
+    return RedirectResponse(task_page(task_id) + (f"?{query}" if query else ""), status_code=303)
 
 
 async def _checked(request: Request, person: Person, task_id: str, csrf: str) -> Any:
@@ -127,7 +126,7 @@ async def mark_task_done(
     evidence_url = None
     if kept:
         base = str(request.app.state.settings.base_url).rstrip("/")
-        evidence_url = f"{base}/app/tasks/{task.id}/evidence/{kept[0].id}"
+        evidence_url = f"{task_page(task.id, base)}/evidence/{kept[0].id}"
     completion = CompleteRequest(
         by=person.id, comment=comment.strip() or None, evidence_url=evidence_url
     )
