@@ -565,9 +565,11 @@ def test_every_link_in_every_email_opens_a_page_without_credentials(site: Site) 
             links.setdefault(link, mail)
     assert len(mails) > 20 and len(links) > 10, (len(mails), len(links))
     assert {m.type for m in mails} >= {"invitation", "reminder", "sign_in"}
+    script = axe_script()
     context = site.context()
     page = context.new_page()
     failures: list[tuple[str, Mail, str, str]] = []
+    inaccessible: list[str] = []
     for link, mail in sorted(links.items()):
         context.clear_cookies()
         answer = page.goto(link)
@@ -582,6 +584,8 @@ def test_every_link_in_every_email_opens_a_page_without_credentials(site: Site) 
                 problem = f"{answer.status} {kind}, not a page"
             elif not page.title():
                 problem = "a page without a title"
+        if isinstance(script, Path) and answer is not None and problem is None:
+            inaccessible += [f"{link}: {v}" for v in serious_violations(page, script)]
         if problem:
             heading = page.locator("h1").first
             said = heading.inner_text() if heading.count() else ""
@@ -591,6 +595,7 @@ def test_every_link_in_every_email_opens_a_page_without_credentials(site: Site) 
         f"{link} (in {mail.path.name}, {mail.type}): {problem} — {said}"
         for link, mail, problem, said in failures
     )
+    assert not inaccessible, "pages opened from emails fail axe-core:\n" + "\n".join(inaccessible)
     known = [f for f in failures if f[1].type == "sign_in" and f[2].startswith("409 ")]
     if failures and len(known) == len(failures):
         pytest.xfail(f"{USED_SIGN_IN}: {len(known)} of {len(links)} links\n{report}")
