@@ -267,7 +267,8 @@ class Stack:
             return db.execute(query, args).fetchall()
 
     def workflow_status(self, workflow_id: str) -> str:
-        """The status of a workflow on this stack's Temporal server (COMPLETED, RUNNING...)."""
+        """The status of a workflow on this stack's Temporal server (COMPLETED, RUNNING,
+        NOT_FOUND...)."""
         temporal = Path(sys.executable).with_name("temporal")
         answer = subprocess.run(
             [
@@ -282,9 +283,10 @@ class Stack:
                 "json",
             ],
             capture_output=True,
-            check=True,
             timeout=30,
         )
+        if answer.returncode != 0:
+            return "NOT_FOUND"  # not started (yet), or not on this server
         info = json.loads(answer.stdout)["workflowExecutionInfo"]
         return str(info["status"]).removeprefix("WORKFLOW_EXECUTION_STATUS_")
 

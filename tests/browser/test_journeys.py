@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -34,7 +35,8 @@ DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo-plan.yaml"
 TEMPORAL = BOUCLE.with_name("temporal")
 EVENTS = ("training_session", "supplier_meeting")
 SIGN_IN_TITLE = "Connexion — Boucle"
-REMINDER_WAIT = 300.0  # the demo's first reminders go out two minutes after it starts
+REMINDER_WAIT = 300.0  # the demo's first reminders go out two minutes after it starts...
+INVITATION_AFTER = 180.0  # ...on a working day; else a buyer starts from an invitation
 
 pytestmark = [
     pytest.mark.skipif(
@@ -56,7 +58,7 @@ class Site:
     people: dict[str, dict[str, Any]]
     shots: Path
     sessions: dict[str, Any] = field(default_factory=dict)  # person id → storage state
-    task_pages: dict[str, str] = field(default_factory=dict)  # person id → a task page URL
+    used_tasks: set[str] = field(default_factory=set)  # tasks a journey has changed
 
     def person_of(self, address: str) -> dict[str, Any]:
         return next(p for p in self.people.values() if p["email"].lower() == address.lower())
@@ -322,7 +324,7 @@ def test_a_buyer_asks_to_postpone_and_the_officers_approval_moves_the_task(site:
 
     buyer = site.context().new_page()
     site.sign_in(buyer, link, invitation.to)
-    site.task_pages.setdefault(invitation.person_id, buyer.url)
+    site.used_tasks.add(task_id)
     before = mailbox.names()
     buyer.get_by_label("Nouvelle date souhaitée").fill(wished.isoformat())
     buyer.get_by_label("Motif").fill("Le prestataire ne peut pas venir cette semaine-là.")
@@ -462,16 +464,24 @@ def test_no_page_has_a_serious_accessibility_violation(site: Site, name: str) ->
 
 
 def _reminder_to_a_buyer(site: Site) -> Mail:
-    """The first reminder to a buyer of a task they run that is not an event."""
+    """The first reminder to a buyer of a task they run that is not an event; when none came
+    after a few minutes (today is not a working day: the demo's reminders fell before it),
+    an invitation to an event the buyer runs."""
+    started = time.monotonic()
 
     def pick() -> Mail | None:
-        for mail in site.stack.mailbox.find(type="reminder"):
-            if site.people.get(mail.person_id, {}).get("role") != "buyer" or not mail.task_id:
+        kinds = ["reminder"]
+        if time.monotonic() - started > INVITATION_AFTER:
+            kinds.append("invitation")
+        for mail in site.stack.mailbox.all():
+            if mail.type not in kinds or not mail.task_id or mail.task_id in site.used_tasks:
+                continue
+            if site.people.get(mail.person_id, {}).get("role") != "buyer":
                 continue
             task = site.stack.api(f"/tasks/{mail.task_id}", "qdd")
             if (
                 mail.person_id in task["assignees"]
-                and task["kind"] not in EVENTS
+                and (task["kind"] not in EVENTS or mail.type == "invitation")
                 and task["kind"] != "indicator_checkpoint"
                 and task["status"] == "open"
             ):
@@ -491,7 +501,8 @@ def test_a_reminded_buyer_marks_the_task_done_with_a_pdf_and_the_reminders_stop(
     link = reminder.view_link()
     assert urlsplit(link).path == f"/app/tasks/{task_id}", link
     task = stack.api(f"/tasks/{task_id}", "qdd")
-    assert stack.workflow_status(f"task:{task_id}") == "RUNNING"  # more notices to come
+    if reminder.type == "reminder":  # more notices to come
+        assert stack.workflow_status(f"task:{task_id}") == "RUNNING"
 
     page = site.context().new_page()
     site.sign_in(page, link, reminder.to)
