@@ -383,11 +383,12 @@ PAGES = [
 ]
 
 
-def _open(site: Site, name: str) -> Any:
+def _open(site: Site, name: str, width: int = 1280) -> Any:
     """The page `name` as a person reaches it (signed in when it needs it)."""
     stack = site.stack
+    screen: dict[str, Any] = {"viewport": {"width": width, "height": 900 if width > 600 else 844}}
     if name in ("sign-in", "link sent", "sign-in confirm"):
-        page = site.context().new_page()
+        page = site.context(**screen).new_page()
         page.goto(f"{stack.base}/app/tasks")
         if name == "sign-in":
             return page
@@ -407,7 +408,7 @@ def _open(site: Site, name: str) -> Any:
             page = site.context().new_page()
             site.sign_in(page, f"{stack.base}/app/tasks", site.people[buyer]["email"])
             page.context.close()
-        page = site.context(buyer).new_page()
+        page = site.context(buyer, **screen).new_page()
         if name == "Mes tâches":
             page.goto(f"{stack.base}/app/tasks")
             return page
@@ -419,7 +420,7 @@ def _open(site: Site, name: str) -> Any:
         page = site.context().new_page()
         site.sign_in(page, f"{stack.base}/app/tasks", site.people["dgs"]["email"])
         page.context.close()
-    page = site.context("dgs").new_page()
+    page = site.context("dgs", **screen).new_page()
     waiting = [c for c in stack.api("/cycles?phase=planning", "dgs") if c["plan_version"]]
     running = stack.api("/cycles?phase=executing", "dgs")
     plan = waiting[0] if waiting else running[0]  # submitted: with the decision's forms
@@ -458,6 +459,46 @@ def test_no_page_has_a_serious_accessibility_violation(site: Site, name: str) ->
         assert not found, f"{name} ({page.url}):\n" + "\n".join(found)
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_page_scrolls_sideways_on_a_phone(site: Site, name: str) -> None:
+    page = _open(site, name, width=390)
+    try:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{name} ({page.url}) is {width} px wide on a 390 px phone"
+    finally:
+        page.context.close()
+
+
+# --- the keyboard alone ----------------------------------------------------------------------
+
+
+def test_a_buyer_signs_in_and_reaches_the_content_with_the_keyboard_alone(site: Site) -> None:
+    stack = site.stack
+    address = site.people["services"]["email"]
+    page = site.context().new_page()
+    page.goto(f"{stack.base}/app/tasks")
+    assert page.evaluate("document.activeElement.id") == "email"  # the field has the focus
+    before = stack.mailbox.names()
+    page.keyboard.type(address)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.title() == "Vérifiez votre messagerie — Boucle"
+    mail = stack.mailbox.wait("a sign-in email", after=before, type="sign_in", to=address)
+    page.goto(sign_in_link_of(mail))
+    assert page.evaluate("document.activeElement.textContent") == "Continuer"
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{stack.base}/app/tasks")
+    page.keyboard.press("Tab")  # the first stop: the skip link, shown when it has the focus
+    skip = page.get_by_role("link", name="Aller au contenu")
+    assert skip.evaluate("element => element === document.activeElement")
+    box = skip.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["y"] >= 0
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # the next stop is in the page's content, past the navigation
+    assert page.evaluate("document.querySelector('main').contains(document.activeElement)")
+    page.context.close()
 
 
 # --- a buyer marks a reminded task done ----------------------------------------------------
