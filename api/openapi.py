@@ -25,11 +25,9 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
             for code in needed:
                 responses.setdefault(code, {})
             for code, response in responses.items():
-                if (
-                    code.isdigit()
-                    and int(code) >= 400
-                    and "text/html" not in response.get("content", {})
-                ):
+                # A route that answers a page or plain text says so; the rest answer problems.
+                declared = set(response.get("content", {})) - {"application/json"}
+                if code.isdigit() and int(code) >= 400 and not declared:
                     response["description"] = TITLES.get(int(code), ("Error", ""))[0]
                     response["content"] = {PROBLEM: {"schema": PROBLEM_SCHEMA}}
     components = schema.get("components", {}).get("schemas", {})

@@ -157,8 +157,19 @@ def confirm_link(token: str, request: Request, session: SessionDep) -> HTMLRespo
     """Show the task and a button; a link scanner that only GETs changes nothing."""
     checked = checked_link(request, session, token)
     if isinstance(checked, HTMLResponse):
+        if checked.status_code in (400, 409):  # an old email clicked again: a page, not an error
+            checked.status_code = 200
         return checked
     claim, _, task = checked
+    if task.status != "open":  # done, cancelled or missed since the email: nothing to confirm
+        return act_page(
+            request,
+            session,
+            "act_refused_title",
+            person_id=claim.person,
+            task=task,
+            text_key="act_closed",
+        )
     if claim.action == "values":
         return values_form(request, session, task, claim.person)
     if claim.action == "postpone":

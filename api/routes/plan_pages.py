@@ -47,6 +47,12 @@ router = APIRouter(
         303: {"description": "not signed in: to the sign-in page, then back"},
         403: {"description": "for the officer and the direction", "content": {"text/html": {}}},
         404: {"description": "no such plan", "content": {"text/html": {}}},
+        409: {"description": "the cycle's workflow refused: why", "content": {"text/html": {}}},
+        422: {
+            "description": "an empty comment (a form no page served: JSON)",
+            "content": {"text/html": {}, "application/problem+json": {}},
+        },
+        503: {"description": "the workflow engine is unreachable", "content": {"text/html": {}}},
     },
 )
 Portfolio_ = Annotated[str, PathParam(max_length=64, pattern="^[a-z0-9][a-z0-9-]*$")]

@@ -108,7 +108,12 @@ async def sign_in_form(
 @router.post(
     "/app/sign-in",
     response_class=HTMLResponse,
-    responses={422: {"description": "not an email address", "content": {"text/html": {}}}},
+    responses={
+        422: {
+            "description": "not an email address",
+            "content": {"text/html": {}, "application/problem+json": {}},
+        }
+    },
 )
 async def ask_for_link(
     request: Request,
@@ -176,17 +181,21 @@ Token = Annotated[str, PathParam(max_length=2000)]
 
 @router.get("/app/sign-in/{token}", response_class=HTMLResponse)
 def confirm_sign_in(request: Request, token: Token) -> Response:
-    """What the emailed link opens: who is signing in, and the button that does it."""
+    """What the emailed link opens: who is signing in, and the button that does it.
+
+    A used or expired link is a page too (an email is clicked again days later): it says so
+    and offers a new link.
+    """
     claim = _claim(request, token)
     if claim is None:
-        return _bad_link(request, "link_invalid", 400)
+        return _bad_link(request, "link_invalid", 200)
     with request.app.state.sessions() as session:
         person = session.get(Person, claim.person)
         used = session.get(UsedLink, link_digest(token)) is not None
     if person is None or not person.active:
-        return _bad_link(request, "link_invalid", 400)
+        return _bad_link(request, "link_invalid", 200)
     if used:
-        return _bad_link(request, "link_used", 409)
+        return _bad_link(request, "link_used", 200)
     response = HTMLResponse("")
     key = _form_key(request, response)
     shown = page(request, "sign_in_confirm.html", None, name=person.name, key=key)

@@ -43,7 +43,12 @@ router = APIRouter(
             "description": "the task's workflow refused: the reason",
             "content": {"text/html": {}},
         },
-        422: {"description": "a value in the form is wrong", "content": {"text/html": {}}},
+        404: {"description": "no such task", "content": {"text/html": {}}},
+        422: {
+            "description": "a value in the form is wrong (a form no page served: JSON)",
+            "content": {"text/html": {}, "application/problem+json": {}},
+        },
+        503: {"description": "the workflow engine is unreachable", "content": {"text/html": {}}},
     },
 )
 TaskId = Annotated[str, PathParam(max_length=200)]

@@ -602,11 +602,6 @@ def test_a_reminded_buyer_marks_the_task_done_with_a_pdf_and_the_reminders_stop(
 
 # --- every link of every email --------------------------------------------------------------
 
-# Known and reported (api/routes/sign_in.py is not this module's to change): a sign-in link
-# opened again after it was used answers 409 "Lien de connexion inutilisable". Reported as an
-# expected failure, with the links, while it is the only kind of failure; any other fails.
-USED_SIGN_IN = "a used sign-in link answers 409"
-
 
 def test_every_link_in_every_email_opens_a_page_without_credentials(site: Site) -> None:
     stack = site.stack
@@ -648,7 +643,4 @@ def test_every_link_in_every_email_opens_a_page_without_credentials(site: Site) 
         for link, mail, problem, said in failures
     )
     assert not inaccessible, "pages opened from emails fail axe-core:\n" + "\n".join(inaccessible)
-    known = [f for f in failures if f[1].type == "sign_in" and f[2].startswith("409 ")]
-    if failures and len(known) == len(failures):
-        pytest.xfail(f"{USED_SIGN_IN}: {len(known)} of {len(links)} links\n{report}")
     assert not failures, f"{len(failures)} of {len(links)} links fail:\n{report}"
