@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -117,6 +118,10 @@ async def test_the_officer_submits_and_the_direction_approves_from_the_plan_page
 
             signed_in(browser, sessions, "resto")
             assert (await browser.get(PLAN_PAGE)).status_code == 403
+        for _ in range(200):  # the approval notice goes out just after the answer
+            if any("approuvé" in str(mail["Subject"]) for mail in mailer.sent):
+                break
+            await asyncio.sleep(0.05)
 
     to_officer = [m for m in mailer.sent if "claire.martin@example.org" in str(m["To"])]
     returned_mail = [m for m in to_officer if "renvoyé" in str(m["Subject"])]
