@@ -19,6 +19,7 @@ from api.routes import (
     audit,
     calendar_feed,
     calendar_page,
+    cycle_pages,
     cycles,
     health,
     indicators,
@@ -58,6 +59,7 @@ ROUTERS = tuple(
         task_pages,
         task_forms,
         plan_pages,
+        cycle_pages,
         calendar_feed,
         calendar_page,
     )

@@ -1,5 +1,5 @@
 """The plan's page: what the direction approves (objectives, the year by month, the load per
-person, what changed) and the cycle's page that follows the year.
+person, what changed).
 
 Approve, send back and submit are forms that go to the cycle's workflow, whose validators
 decide as they do for the API.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,6 @@ from sqlmodel import Session, col, select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api.access import reads_portfolio
 from api.deps import get_temporal
 from api.errors import ApiError
 from api.routes.task_pages import locale_of, refused_text
@@ -36,7 +35,7 @@ from domain.simulation import simulate
 from notifications import formatting
 from notifications.urls import plan_page
 from services.plans import cycle_handle
-from store.tables import Cycle, Indicator, Organisation, Person, PlanVersion, Portfolio, Task
+from store.tables import Cycle, Indicator, Organisation, Person, PlanVersion, Portfolio
 from workflows.cycle import PortfolioCycleWorkflow
 from workflows.types import ApprovalRequest, CycleView, PlanReturn, SubmitRequest
 
@@ -72,7 +71,7 @@ Reader = Annotated[
 ITEM_FIELDS = ("title", "kind", "start", "due", "rrule", "assignees", "attendees", "indicators")
 
 
-def _zone(session: Session) -> ZoneInfo:
+def zone_of(session: Session) -> ZoneInfo:
     organisation = session.get(Organisation, 1)
     return ZoneInfo(organisation.timezone if organisation else "Europe/Paris")
 
@@ -119,7 +118,7 @@ def _field(item: PlanItem, name: str) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _month_name(month: int, locale: str) -> str:
+def month_name(month: int, locale: str) -> str:
     return format_date(datetime(2000, month, 1), "LLLL", locale=locale).capitalize()
 
 
@@ -143,7 +142,7 @@ def plan_facts(
     current = next((v for v in versions if v.version == running), versions[-1])
     versions = [v for v in versions if v.version <= current.version]
     document, plan = _plan(current)
-    zone = _zone(session)
+    zone = zone_of(session)
     approved = [v for v in versions[:-1] if v.approved_at is not None]
     compared: YearPlan | None = None
     compared_with = ""
@@ -207,7 +206,7 @@ def plan_facts(
         "item_count": len(plan.items),
         "occurrences": len(simulation.tasks),
         "months": [
-            {"name": _month_name(month, locale), "tasks": months[month]} for month in sorted(months)
+            {"name": month_name(month, locale), "tasks": months[month]} for month in sorted(months)
         ],
         "load": [
             {"name": people.get(person, person), "count": count}
@@ -414,58 +413,4 @@ async def submit_plan_page(
         PortfolioCycleWorkflow.submit,
         SubmitRequest(by=person.id),
         "submitted",
-    )
-
-
-@router.get("/cycles/{portfolio}/{year}", response_class=HTMLResponse)
-def read_cycle_page(
-    request: Request, portfolio: Portfolio_, year: Year, person: Reader
-) -> Response:
-    """A portfolio's year: its phase, its tasks by month and how far they are."""
-    with request.app.state.sessions() as session:
-        locale = locale_of(person, session)
-        cycle = session.get(Cycle, f"{portfolio}/{year}")
-        if cycle is None:
-            return page(
-                request, "message.html", person, 404, title_key="plan", text_key="not_found"
-            )
-        if not reads_portfolio(session, person, portfolio):
-            return page(
-                request, "message.html", person, 403, title_key="plan", text_key="not_yours"
-            )
-        zone = _zone(session)
-        portfolio_row = session.get(Portfolio, portfolio)
-        tasks = list(
-            session.exec(select(Task).where(Task.cycle_id == cycle.id).order_by(col(Task.due_at)))
-        )
-    now = datetime.now(UTC)
-    months: dict[int, list[Task]] = defaultdict(list)
-    for task in tasks:
-        months[task.due_at.astimezone(zone).month].append(task)
-    return page(
-        request,
-        "cycle.html",
-        person,
-        locale=locale,
-        cycle=cycle,
-        portfolio_name=portfolio_row.name if portfolio_row else portfolio,
-        done=sum(1 for t in tasks if t.status == "done"),
-        total=sum(1 for t in tasks if t.status != "cancelled"),
-        overdue=sum(1 for t in tasks if t.status == "open" and t.due_at < now),
-        months=[
-            {
-                "name": _month_name(month, locale),
-                "tasks": [
-                    {
-                        "id": t.id,
-                        "title": t.title,
-                        "when": formatting.day(t.due_at, zone, locale),
-                        "status": t.status,
-                        "overdue": t.status == "open" and t.due_at < now,
-                    }
-                    for t in months[month]
-                ],
-            }
-            for month in sorted(months)
-        ],
     )
