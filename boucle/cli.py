@@ -15,6 +15,7 @@ import typer
 
 from boucle import simulation_output
 from boucle.audit import audited, verify_command
+from boucle.decp_commands import decp_app
 from boucle.planfile import read_plan_file
 from domain.errors import PlanInvalid
 from domain.model import PlanFile
@@ -29,6 +30,7 @@ plan_app = typer.Typer(
     help="Check, import, approve or send back yearly plans.", no_args_is_help=True
 )
 app.add_typer(plan_app, name="plan")
+app.add_typer(decp_app, name="decp")
 
 EXIT_INVALID = 2
 EXIT_REFUSED = 1  # a person may not do this (the engine refused, or --as names the wrong person)
