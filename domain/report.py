@@ -10,9 +10,10 @@ import csv
 import io
 import math
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.scorecard import Scorecard, TaskOutcome, on_time
 
@@ -26,6 +27,23 @@ class MonthTasks(BaseModel):
     open: int = 0  # not yet due
 
 
+class ObjectiveReport(BaseModel):
+    """One objective of the portfolio's plan, with the names of the indicators measuring it."""
+
+    statement: str
+    pillar: str | None = None
+    indicators: list[str] = Field(default_factory=list)
+
+
+class ActionReport(BaseModel):
+    """One occurrence of an action of the plan, and how it ended (or stands)."""
+
+    title: str
+    due: datetime
+    status: str  # done, done_late, missed, open, cancelled
+    done_at: datetime | None = None
+
+
 class PortfolioReport(BaseModel):
     portfolio: str
     name: str
@@ -33,6 +51,17 @@ class PortfolioReport(BaseModel):
     scorecard: Scorecard
     months: list[MonthTasks]
     review: dict[str, object] | None = None
+    objectives: list[ObjectiveReport] = Field(default_factory=list)
+    actions: list[ActionReport] = Field(default_factory=list)
+
+    @property
+    def lessons(self) -> str:
+        return str((self.review or {}).get("lessons") or "")
+
+    @property
+    def decisions(self) -> list[str]:
+        found = (self.review or {}).get("decisions") or []
+        return [str(decision) for decision in found] if isinstance(found, list) else []
 
 
 class AnnualReport(BaseModel):
@@ -40,11 +69,21 @@ class AnnualReport(BaseModel):
     year: int
     generated_at: datetime
     portfolios: list[PortfolioReport]
+    timezone: str = "Europe/Paris"  # the organisation's: dates are written as people read them
 
     @property
     def totals(self) -> dict[str, int]:
         keys = ("total", "done_on_time", "done_late", "missed", "cancelled")
         return {key: sum(getattr(p.scorecard.tasks, key) for p in self.portfolios) for key in keys}
+
+
+def action_status(outcome: TaskOutcome, zone: ZoneInfo, now: datetime) -> str:
+    """How an action ended: done (on time or late), missed, cancelled, or still open."""
+    if outcome.status == "done":
+        return "done" if on_time(outcome, zone) else "done_late"
+    if outcome.status == "open" and outcome.due < now:
+        return "missed"
+    return outcome.status
 
 
 def months_of(outcomes: list[TaskOutcome], zone: ZoneInfo, now: datetime) -> list[MonthTasks]:
@@ -122,7 +161,54 @@ def report_csv(report: AnnualReport) -> str:
                 tasks.cancelled,
             )
         )
+    _write_plan_sections(writer, report)
     return out.getvalue()
+
+
+ACTION_STATUSES = {
+    "done": "faite à temps",
+    "done_late": "faite en retard",
+    "missed": "non faite",
+    "open": "à venir",
+    "cancelled": "annulée",
+}
+
+
+def _write_plan_sections(writer: Any, report: AnnualReport) -> None:
+    """The objectives, the actions and how each ended, and the year-end review."""
+    writer.writerow(())
+    writer.writerow(("portefeuille", "objectif", "pilier", "indicateurs"))
+    for portfolio in report.portfolios:
+        for objective in portfolio.objectives:
+            writer.writerow(
+                (
+                    _text(portfolio.portfolio),
+                    _text(objective.statement),
+                    _text(objective.pillar or ""),
+                    _text(", ".join(objective.indicators)),
+                )
+            )
+    writer.writerow(())
+    writer.writerow(("portefeuille", "action", "échéance", "état", "faite le"))
+    zone = ZoneInfo(report.timezone)
+    for portfolio in report.portfolios:
+        for action in portfolio.actions:
+            writer.writerow(
+                (
+                    _text(portfolio.portfolio),
+                    _text(action.title),
+                    action.due.astimezone(zone).date().isoformat(),
+                    ACTION_STATUSES.get(action.status, action.status),
+                    action.done_at.astimezone(zone).date().isoformat() if action.done_at else "",
+                )
+            )
+    writer.writerow(())
+    writer.writerow(("portefeuille", "revue", "texte"))
+    for portfolio in report.portfolios:
+        if portfolio.lessons:
+            writer.writerow((_text(portfolio.portfolio), "enseignements", _text(portfolio.lessons)))
+        for decision in portfolio.decisions:
+            writer.writerow((_text(portfolio.portfolio), "décision", _text(decision)))
 
 
 # What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).

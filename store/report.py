@@ -7,9 +7,17 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from domain.report import AnnualReport, PortfolioReport, months_of
-from store.facts import cycle_scorecard, evaluation_facts
-from store.tables import Cycle, Organisation, Portfolio
+from domain.model import Kind
+from domain.report import (
+    ActionReport,
+    AnnualReport,
+    ObjectiveReport,
+    PortfolioReport,
+    action_status,
+    months_of,
+)
+from store.facts import cycle_plan, cycle_scorecard, evaluation_facts
+from store.tables import Cycle, Indicator, Organisation, Portfolio, Task
 
 
 def gather_report(session: Session, year: int, now: datetime) -> AnnualReport:
@@ -19,9 +27,34 @@ def gather_report(session: Session, year: int, now: datetime) -> AnnualReport:
     cycles = session.exec(
         select(Cycle).where(Cycle.year == year).order_by(col(Cycle.portfolio))
     ).all()
+    indicator_names = {i.id: i.name for i in session.exec(select(Indicator))}
     portfolios = []
     for cycle in cycles:
         _, outcomes, _ = evaluation_facts(session, cycle.id)
+        document = cycle_plan(session, cycle)
+        plan = (
+            next((p for p in document.plans if p.portfolio == cycle.portfolio), None)
+            if document
+            else None
+        )
+        if document is not None:
+            indicator_names.update({i.id: i.name for i in document.indicators})
+        titles = {
+            task.id: task.title
+            for task in session.exec(
+                select(Task).where(Task.cycle_id == cycle.id, Task.kind == Kind.action.value)
+            )
+        }
+        actions = [
+            ActionReport(
+                title=titles.get(outcome.task, outcome.task),
+                due=outcome.due,
+                status=action_status(outcome, zone, now),
+                done_at=outcome.done_at,
+            )
+            for outcome in sorted(outcomes, key=lambda o: (o.due, o.task))
+            if outcome.kind == Kind.action.value
+        ]
         portfolios.append(
             PortfolioReport(
                 portfolio=cycle.portfolio,
@@ -30,6 +63,15 @@ def gather_report(session: Session, year: int, now: datetime) -> AnnualReport:
                 scorecard=cycle_scorecard(session, cycle, now),
                 months=months_of(outcomes, zone, now),
                 review=cycle.review,
+                objectives=[
+                    ObjectiveReport(
+                        statement=objective.statement,
+                        pillar=objective.pillar.value if objective.pillar else None,
+                        indicators=[indicator_names.get(i, i) for i in objective.indicators],
+                    )
+                    for objective in (plan.objectives if plan else [])
+                ],
+                actions=actions,
             )
         )
     return AnnualReport(
@@ -37,4 +79,5 @@ def gather_report(session: Session, year: int, now: datetime) -> AnnualReport:
         year=year,
         generated_at=now,
         portfolios=portfolios,
+        timezone=zone.key,
     )

@@ -16,10 +16,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
 from api.access import Rule, Staff
-from api.charts import COLOURS, LEGEND, Bar, completion_bars, figure, indicator_bars
+from api.charts import figure
 from api.deps import person_of_token
 from api.errors import responses
 from api.page_text import TEXT
+from api.report_pdf import PHASES, report_context, report_pdf
 from api.routes.cycles import summaries
 from api.routes.login import COOKIE, login_form
 from api.routes.login import login_router as login_router  # api.main serves it with the pages
@@ -40,50 +41,26 @@ router: APIRouter = APIRouter(
         403: {"description": "for the officer and the direction", "content": {"text/html": {}}},
     },
 )
-STATUSES = {
-    "on_track": "en bonne voie",
-    "at_risk": "à surveiller",
-    "off_track": "hors trajectoire",
-    "no_data": "sans valeur",
-}
-PHASES = {
-    "planning": "en préparation",
-    "executing": "en cours",
-    "evaluating": "en évaluation",
-    "improving": "en amélioration",
-    "closed": "clos",
-}
 VIEWERS = (Role.officer, Role.direction)
 RESERVED = "Ce tableau de bord est réservé au responsable Qualité & DD et à la direction."
 Year = Annotated[int, PathParam(ge=2000, le=2100)]
 
 
 def render_report_html(report: AnnualReport, zone: Any) -> str:
-    charts = {
-        p.portfolio: {
-            "indicators": indicator_bars(
-                f"{p.name} : indicateurs et cibles",
-                [
-                    Bar(s.name, s.value, s.target, s.status.value, s.unit)
-                    for s in p.scorecard.indicators
-                ],
-            ),
-            "months": completion_bars(f"{p.name} : tâches par mois d'échéance", p.months),
-        }
-        for p in report.portfolios
-    }
-    return PAGES.get_template("report.html").render(
-        report=report,
-        organisation=report.organisation,
-        totals=report.totals,
-        charts=charts,
-        number=figure,
-        statuses=STATUSES,
-        phases=PHASES,
-        legend=LEGEND,
-        colours=COLOURS,
-        generated_text=formatting.day(report.generated_at, zone, "fr"),
-    )
+    return PAGES.get_template("report.html").render(**report_context(report, zone))
+
+
+def _report_file(report: AnnualReport, zone: Any, kind: Literal["csv", "pdf"]) -> Response:
+    """The report as a file to download: CSV for a spreadsheet, PDF to publish."""
+    name = f"bilan-spaser-{report.year}.{kind}"
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if kind == "csv":
+        return Response(
+            report_csv(report).encode("utf-8-sig"),
+            media_type="text/csv; charset=utf-8",
+            headers=disposition,
+        )
+    return Response(report_pdf(report, zone), media_type="application/pdf", headers=disposition)
 
 
 async def page_viewer(request: Request) -> Person | None:
@@ -203,6 +180,34 @@ async def dashboard_report(request: Request, year: Year, person: Viewer) -> Resp
     return HTMLResponse(await run_in_threadpool(render))
 
 
+@router.get(
+    "/dashboard/report/{year}/{kind}",
+    responses={
+        200: {
+            "content": {
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                "text/csv": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
+async def download_report(
+    request: Request, year: Year, kind: Literal["pdf", "csv"], person: Viewer
+) -> Response:
+    """The annual report to download: PDF (A4, ready to publish) or CSV (French spreadsheet)."""
+    refused = _gate(request, person)
+    if refused is not None:
+        return refused
+
+    def build() -> Response:
+        with request.app.state.sessions() as session:
+            report = gather_report(session, year, datetime.now(UTC))
+            zone = _zone(session)
+        return _report_file(report, zone, kind)
+
+    return await run_in_threadpool(build)
+
+
 reports_router: APIRouter = APIRouter(
     prefix="/reports", tags=["reports"], responses=responses(401, 403)
 )
@@ -216,6 +221,7 @@ reports_router: APIRouter = APIRouter(
                 "application/json": {},
                 "text/csv": {"schema": {"type": "string"}},
                 "text/html": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
             }
         }
     },
@@ -224,21 +230,17 @@ async def read_report(
     request: Request,
     year: Year,
     person: Staff,
-    format: Literal["json", "csv", "html"] = "json",  # noqa: A002 - the report's format
+    format: Literal["json", "csv", "html", "pdf"] = "json",  # noqa: A002 - the report's format
 ) -> Response:
-    """The annual SPASER follow-up report: JSON, CSV (French spreadsheet) or printable HTML."""
+    """The annual SPASER follow-up report: JSON, CSV (French spreadsheet), HTML or PDF (A4)."""
 
     def build() -> tuple[AnnualReport, Any]:
         with request.app.state.sessions() as session:
             return gather_report(session, year, datetime.now(UTC)), _zone(session)
 
     report, zone = await run_in_threadpool(build)
-    if format == "csv":
-        return Response(
-            report_csv(report).encode("utf-8-sig"),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="bilan-spaser-{year}.csv"'},
-        )
+    if format in ("csv", "pdf"):
+        return await run_in_threadpool(_report_file, report, zone, format)
     if format == "html":
         return HTMLResponse(render_report_html(report, zone))
     return Response(report.model_dump_json(), media_type="application/json")
