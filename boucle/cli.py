@@ -57,7 +57,9 @@ def load_or_exit(file: Path) -> PlanFile:
 
 
 @plan_app.command("check")
-def plan_check(file: Annotated[Path, typer.Argument(help="Plan file (YAML or JSON).")]) -> None:
+def plan_check(
+    file: Annotated[Path, typer.Argument(help="Plan file (YAML, JSON, XLSX or ODS).")],
+) -> None:
     """Validate a plan file: a summary, or every error with its line and field."""
     document = load_or_exit(file)
     simulation = simulate(document)
@@ -80,9 +82,49 @@ def plan_check(file: Annotated[Path, typer.Argument(help="Plan file (YAML or JSO
         print(f"    {person.id:<16} {counts.get(person.id, 0):>6}  {person.name}")
 
 
+class WorkbookFormat(StrEnum):
+    xlsx = "xlsx"
+    ods = "ods"
+
+
+@plan_app.command("export")
+def plan_export(
+    file: Annotated[Path, typer.Argument(help="Plan file (YAML, JSON, XLSX or ODS).")],
+    output: Annotated[WorkbookFormat, typer.Option("--format", help="Workbook format.")],
+    out: Annotated[Path, typer.Option(help="The workbook to write.")],
+) -> None:
+    """Write the plan as a workbook (one sheet per part) that `plan check` reads back."""
+    from services.plan_files import write_plan_workbook
+
+    document = load_or_exit(file)
+    _write_or_exit(out, write_plan_workbook(document, output.value))
+    print(f"{out} : {sum(len(plan.items) for plan in document.plans)} actions")
+
+
+@plan_app.command("template")
+def plan_template(
+    output: Annotated[WorkbookFormat, typer.Option("--format", help="Workbook format.")],
+    out: Annotated[Path | None, typer.Option(help="The workbook to write.")] = None,
+) -> None:
+    """Write a blank plan workbook: headers with their notes, drop-down lists, a notice."""
+    from services.plan_files import write_template_workbook
+
+    target = out or Path(f"plan.{output.value}")
+    _write_or_exit(target, write_template_workbook(output.value))
+    print(target)
+
+
+def _write_or_exit(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        print(f"{path}: {error.strerror or error}", file=sys.stderr)
+        raise typer.Exit(1) from None
+
+
 @app.command("simulate")
 def simulate_command(
-    file: Annotated[Path, typer.Argument(help="Plan file (YAML or JSON).")],
+    file: Annotated[Path, typer.Argument(help="Plan file (YAML, JSON, XLSX or ODS).")],
     year: Annotated[int | None, typer.Option(help="Only this year's plans.")] = None,
     assume: Annotated[
         Assumption, typer.Option(help="Tasks done on time, or never.")
@@ -191,7 +233,7 @@ def _run(coroutine) -> NoReturn:  # noqa: ANN001
 @plan_app.command("import")
 @audited("plan import", actor="by", target=lambda options: options["file"].name)
 def plan_import(
-    file: Annotated[Path, typer.Argument(help="Plan file (YAML or JSON).")],
+    file: Annotated[Path, typer.Argument(help="Plan file (YAML, JSON, XLSX or ODS).")],
     by: Annotated[str | None, typer.Option("--as", help="Who imports it.")] = None,
 ) -> None:
     """Store the organisation and plans, and start each plan's cycle in planning."""

@@ -42,8 +42,8 @@ def write_plan_workbook(plan: PlanFile, fmt: WorkbookFormat) -> bytes:
     return write_workbook(plan, fmt)
 
 
-def write_template_workbook(fmt: WorkbookFormat, locale: str = "fr") -> bytes:
+def write_template_workbook(fmt: WorkbookFormat) -> bytes:
     """A workbook with every sheet's headers, lists and one example row, ready to fill."""
     from domain.workbook.writer import write_template
 
-    return write_template(fmt, locale)
+    return write_template(fmt)
