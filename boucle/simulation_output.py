@@ -113,6 +113,8 @@ _TEXT: dict[str, dict[str, Any]] = {
             "escalades comprises)",
         },
         "summary": "{tasks} occurrences, {notices} notifications",
+        "recurring": "Éléments récurrents",
+        "recurring_row": "{title} [{portfolio}] : {rule} ({count} occurrence{plural})",
         "moved": "déplacée du {original} ({reason})",
         "to": "pour",
         "notices": "notifications",
@@ -140,6 +142,8 @@ _TEXT: dict[str, dict[str, Any]] = {
             "and escalations included)",
         },
         "summary": "{tasks} occurrences, {notices} notifications",
+        "recurring": "Recurring items",
+        "recurring_row": "{title} [{portfolio}]: {rule} ({count} occurrence{plural})",
         "moved": "moved from {original} ({reason})",
         "to": "for",
         "notices": "notifications",
@@ -160,6 +164,37 @@ _TEXT: dict[str, dict[str, Any]] = {
         },
     },
 }
+
+
+def _recurring_lines(
+    simulation: Simulation, document: PlanFile, years: list[int], locale: str
+) -> list[str]:
+    """One line per recurring item: its rule in words and how many times it occurs."""
+    from domain.calendar import anchor_datetime
+    from domain.recurrence_words import describe_recurrence_at
+
+    counts: dict[tuple[str, int, str], int] = defaultdict(int)
+    for task in simulation.tasks:
+        counts[(task.portfolio, task.year, task.item)] += 1
+    lines = []
+    for plan in document.plans:
+        if years and plan.year not in years:
+            continue
+        for item in plan.items:
+            if not item.rrule:
+                continue
+            start, date_only = anchor_datetime(item)
+            count = counts[(plan.portfolio, plan.year, item.id)]
+            rule = describe_recurrence_at(item.rrule, start.date() if date_only else start, locale)
+            row = _TEXT[locale]["recurring_row"].format(
+                title=item.title,
+                portfolio=plan.portfolio,
+                rule=rule,
+                count=count,
+                plural="" if count == 1 else "s",
+            )
+            lines.append(f"  {row}")
+    return lines
 
 
 def as_text(
@@ -195,6 +230,9 @@ def as_text(
         words["summary"].format(tasks=len(simulation.tasks), notices=len(simulation.notices)),
         "",
     ]
+    recurring = _recurring_lines(simulation, document, years, locale)
+    if recurring:
+        lines += [words["recurring"], *recurring, ""]
     month = None
     for task in simulation.tasks:
         local = task.due.astimezone(zone)

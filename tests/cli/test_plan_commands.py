@@ -227,6 +227,30 @@ def test_simulate_text_is_a_french_timeline_with_load_and_moves(example: Path) -
     assert "Paul Durand (resto)" in out
     assert "lundi 1 novembre 2027 → mardi 2 novembre 2027" in out
     assert "Toussaint" in out
+    assert "Éléments récurrents" in out
+    assert (
+        "Revue de veille réglementaire [restauration] : "
+        "le premier lundi de chaque mois à 9\u00a0h\u00a030 (12 occurrences)"
+    ) in out
+    assert (
+        "Point d'étape indicateurs [restauration] : "
+        "tous les trois mois, le dernier jour du mois à 17\u00a0h (4 occurrences)"
+    ) in out
+    section = out.split("Éléments récurrents\n", 1)[1].split("\n\n", 1)[0]
+    assert len(section.splitlines()) == 2  # the one-off training and action have no rule
+
+
+def test_simulate_text_in_english_says_each_recurrence_in_english(tmp_path: Path) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text(plan_text(EXAMPLE_ITEMS, locale="en"), encoding="utf-8")
+    code, out, _ = run("simulate", str(path))
+    assert code == 0
+    assert "Recurring items" in out
+    assert (
+        "Revue de veille réglementaire [restauration]: "
+        "every first Monday of the month at 9:30 AM (12 occurrences)"
+    ) in out
+    assert "every three months, on the last day of the month at 5:00 PM (4 occurrences)" in out
 
 
 def test_the_demo_plan_is_valid_and_shows_moves() -> None:
