@@ -143,3 +143,35 @@ def figure(value: float | None, unit: str) -> str:
 def _format(value: float, unit: str) -> str:
     text = f"{value:,.1f}".replace(",", "\u202f").replace(".", ",").removesuffix(",0")
     return text + {"percent": "\u00a0%", "euros": "\u00a0€", "hours": "\u00a0h"}.get(unit, "")
+
+
+def week_columns(title: str, weeks: list[tuple[int, int]], weeks_in_year: int = 52) -> str:
+    """One thin column per ISO week (week number, count), the tallest labelled with its count."""
+    width, height, bottom, left = 640, 170, 140, 30
+    column = (width - left - 10) / max(weeks_in_year, 1)
+    tallest = max([count for _, count in weeks] + [1])
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="{escape(title)}" class="chart">',
+        f"<title>{escape(title)}</title>",
+        f'<line x1="{left}" x2="{width - 10}" y1="{bottom}" y2="{bottom}" stroke="#999"/>',
+        f'<text x="{left - 6}" y="{bottom - (bottom - 20) + 4}" font-size="10" '
+        f'text-anchor="end">{tallest}</text>',
+    ]
+    for week, count in weeks:
+        if not count:
+            continue
+        tall = (bottom - 20) * count / tallest
+        x = left + (week - 1) * column
+        parts.append(
+            f'<rect x="{x + 1:.1f}" y="{bottom - tall:.1f}" width="{max(column - 2, 1):.1f}" '
+            f'height="{tall:.1f}" fill="{COLOURS["on_time"]}">'
+            f"<title>{week} : {count}</title></rect>"
+        )
+    for week in (1, 14, 27, 40, weeks_in_year):
+        x = left + (week - 0.5) * column
+        parts.append(
+            f'<text x="{x:.1f}" y="{bottom + 16}" font-size="10" text-anchor="middle">{week}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)

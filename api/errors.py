@@ -111,6 +111,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the plan has {count} error(s)",
         "le plan comporte {count} erreur(s)",
     ),
+    "decp_invalid": (
+        "the DECP file has {count} bad record(s); nothing was stored",
+        "le fichier DECP comporte {count} enregistrement(s) invalide(s) ; rien n'a été enregistré",
+    ),
     "plan_unreadable": ("the plan could not be read: {reason}", "plan illisible : {reason}"),
     "plan_media_type": (
         "send a plan as application/yaml, text/yaml or application/json",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import page_text_plan
+
 FR: dict[str, str] = {
     "skip": "Aller au contenu",
     "nav_label": "Navigation principale",
@@ -385,6 +387,8 @@ EN: dict[str, str] = {
     "verified: Boucle cannot rely on it. Get a sign-in link by email instead.",
 }
 
+FR |= page_text_plan.FR
+EN |= page_text_plan.EN
 TEXT = {"fr": FR, "en": EN}
 
 

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from babel.numbers import format_decimal
 
+from boucle.audit import audited
 from domain.decp import Scope, read_decp
 from domain.decp_figures import DecpSummary, summarise
 from domain.law import law_for
@@ -78,12 +79,12 @@ def decp_summary(
     start = _day(art35_from) if art35_from else None
     try:
         data = file.read_bytes()
-    except OSError as error:
-        print(f"{file}: {error.strerror or error}", file=sys.stderr)
+    except OSError as unreadable:
+        print(f"{file}: {unreadable.strerror or unreadable}", file=sys.stderr)
         raise typer.Exit(EXIT_INVALID) from None
     read = read_decp(data, file.name, Scope(frozenset(siret or ()), year))
-    for error in read.errors:
-        print(error.format(str(file)), file=sys.stderr)
+    for problem in read.errors:
+        print(problem.format(str(file)), file=sys.stderr)
     if read.errors and not skip_invalid:
         count = len(read.errors)
         print(f"{count} erreur{'s' if count > 1 else ''} : rien n'est calculé "
@@ -96,6 +97,61 @@ def decp_summary(
         print(json.dumps(summary.as_json(), ensure_ascii=False, indent=2))
         return
     print(_text(summary, file, year, left=len(read.errors)))
+
+
+@decp_app.command("import")
+@audited("decp import", target=lambda options: options["file"].name)
+def decp_import(
+    file: Annotated[Path, typer.Argument(help="DECP file: JSON (official or flat) or CSV.")],
+    siret: Annotated[
+        list[str] | None,
+        typer.Option(help="The organisation's SIRET (default: organisation.sirets of the plan)."),
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option(help="Keep the contracts notified this year.", min=2000, max=2100)
+    ] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Store the valid records and list the others.")
+    ] = False,
+) -> None:
+    """Store a DECP file's contracts once each: the same file again changes nothing."""
+    from boucle.cli import _sessions
+    from services.decp import import_decp
+    from store.audit import note_change
+
+    try:
+        data = file.read_bytes()
+    except OSError as unreadable:
+        print(f"{file}: {unreadable.strerror or unreadable}", file=sys.stderr)
+        raise typer.Exit(EXIT_INVALID) from None
+    with _sessions()() as session:
+        result = import_decp(
+            session,
+            data,
+            file.name,
+            sirets=frozenset(siret or ()),
+            year=year,
+            skip_invalid=skip_invalid,
+        )
+    for problem in result.errors or result.skipped:
+        print(problem.format(str(file)), file=sys.stderr)
+    if result.stored is None:
+        count = len(result.errors)
+        print(f"{count} erreur{'s' if count > 1 else ''} : rien n'est enregistré "
+              "(--skip-invalid enregistre le reste)", file=sys.stderr)  # fmt: skip
+        raise typer.Exit(EXIT_INVALID)
+    stored = result.stored
+    note_change(
+        f"decp/{file.name}",
+        None,
+        {"added": stored.added, "replaced": stored.replaced, "unchanged": stored.unchanged},
+    )
+    print(
+        f"{stored.added} marché(s) ajouté(s), {stored.replaced} remplacé(s) par une nouvelle "
+        f"version, {stored.unchanged} inchangé(s)"
+        + (f" ; {result.left_out} d'autres acheteurs ou d'autres années" if result.left_out else "")
+        + (f" ; {len(result.skipped)} erreur(s) laissée(s) de côté" if result.skipped else "")
+    )
 
 
 def _euros(amount: Decimal) -> str:

@@ -67,6 +67,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "caractère de contrôle {character} interdit",
         "en": "control character {character} is not allowed",
     },
+    "bad_siret": {
+        "fr": "« {value} » n'est pas un SIRET (14 chiffres)",
+        "en": "'{value}' is not a SIRET (14 digits)",
+    },
+    "bad_cpv": {
+        "fr": "« {value} » n'est pas un début de code CPV (2 à 8 chiffres, par exemple 45 ou 9091)",
+        "en": "'{value}' is not the start of a CPV code (2 to 8 digits, e.g. 45 or 9091)",
+    },
     "bad_email": {
         "fr": "adresse électronique « {value} » invalide",
         "en": "invalid email address '{value}'",

@@ -25,6 +25,8 @@ from pydantic_core import PydanticCustomError
 from domain.durations import parse_duration
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+SIRET_PATTERN = re.compile(r"\d{14}")
+CPV_PREFIX_PATTERN = re.compile(r"\d{2,8}")  # the start of a CPV code, without its check digit
 EMAIL_PATTERN = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # What could end a header or an .ics line, or hide in one: C0, DEL, C1, line separators.
 CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -73,6 +75,14 @@ class Weekday(StrEnum):
     def number(self) -> int:
         """Monday is 0, as in date.weekday()."""
         return list(Weekday).index(self)
+
+
+class BuyerCategory(StrEnum):
+    """Which European threshold applies to the buyer's supplies and services."""
+
+    local = "local"  # collectivités and other contracting authorities
+    central = "central"  # the State's central authorities
+    utility = "utility"  # entités adjudicatrices (networks)
 
 
 class Locale(StrEnum):
@@ -164,6 +174,24 @@ def _free_text(value: Any) -> Any:
     return value
 
 
+def _siret(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = f"{value:014d}"  # a SIRET typed as a number, as a spreadsheet would keep it
+    if isinstance(value, str):
+        value = value.replace(" ", "")
+        if not SIRET_PATTERN.fullmatch(value):
+            raise PydanticCustomError("bad_siret", "bad siret", {"value": visible(value)})
+    return value
+
+
+def _cpv_prefix(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and not CPV_PREFIX_PATTERN.fullmatch(value):
+        raise PydanticCustomError("bad_cpv", "bad cpv", {"value": visible(value)})
+    return value
+
+
 def _email(value: Any) -> Any:
     value = _single_line(value)
     if isinstance(value, str) and not EMAIL_PATTERN.match(value.strip()):
@@ -221,6 +249,8 @@ Identifier = Annotated[str, BeforeValidator(_identifier)]
 SingleLine = Annotated[str, BeforeValidator(_single_line)]
 FreeText = Annotated[str, BeforeValidator(_free_text)]
 Email = Annotated[str, BeforeValidator(_email)]
+Siret = Annotated[str, BeforeValidator(_siret)]
+CpvPrefix = Annotated[str, BeforeValidator(_cpv_prefix)]
 DurationText = Annotated[str, BeforeValidator(_duration)]
 ClockText = Annotated[str, BeforeValidator(_clock)]
 WallClock = Annotated[str, BeforeValidator(_wallclock)]
@@ -239,6 +269,8 @@ class Organisation(StrictModel):
         default_factory=lambda: [Weekday.MO, Weekday.TU, Weekday.WE, Weekday.TH, Weekday.FR]
     )
     on_holiday: OnHoliday = OnHoliday.next_working_day
+    sirets: list[Siret] = Field(default_factory=list)  # whose DECP contracts are the buyer's
+    buyer_category: BuyerCategory = BuyerCategory.local  # which European threshold applies
 
     @field_validator("timezone")
     @classmethod
@@ -284,6 +316,7 @@ class Portfolio(StrictModel):
     name: SingleLine
     owner: Identifier | None = None
     buyers: list[Identifier] = Field(default_factory=list)
+    cpv: list[CpvPrefix] = Field(default_factory=list)  # the DECP contracts that are its own
 
 
 class Indicator(StrictModel):

@@ -6,17 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.calendar import cycle_holidays
-from domain.documents import cycle_document
+from domain.documents import cycle_document, single_plan
 from domain.model import PlanFile, Role
+from domain.next_year import next_year_draft
+from domain.scorecard import TaskOutcome
 from store.database import SessionFactory
 from store.plans import save_organisation, save_plan_version
-from store.tables import Person
+from store.tables import Cycle, Person, PlanVersion, Task
 from workflows.common import search_attributes
 from workflows.cycle import PortfolioCycleWorkflow
 from workflows.types import (
@@ -152,3 +154,44 @@ async def return_plan(
     return await cycle_handle(client, portfolio, year).execute_update(
         PortfolioCycleWorkflow.send_back, PlanReturn(by=by, comment=comment)
     )
+
+
+async def save_plan(
+    document: PlanFile,
+    portfolio: str,
+    year: int,
+    sessions: SessionFactory,
+    client: Client,
+    task_queue: str,
+    *,
+    by: str,
+) -> ImportedPlan:
+    """Import the file's plan of `portfolio` and `year` alone, as `POST /plans` does: a new
+    draft version (the cycle in planning is revised to it, or started)."""
+    plan = next(p for p in document.plans if p.portfolio == portfolio and p.year == year)
+    [imported] = await import_plans(
+        single_plan(document, plan), sessions, client, task_queue, by=by
+    )
+    return imported
+
+
+def last_year_draft(sessions: SessionFactory, portfolio: str, year: int) -> PlanFile | None:
+    """The draft of `year` made from the plan of the year before (the version its cycle ran,
+    else the latest) and what became of its actions, as the cycle's improving phase makes it."""
+    with sessions() as session:
+        cycle = session.get(Cycle, f"{portfolio}/{year - 1}")
+        versions = session.exec(
+            select(PlanVersion)
+            .where(PlanVersion.portfolio == portfolio, PlanVersion.year == year - 1)
+            .order_by(col(PlanVersion.version))
+        ).all()
+        if not versions:
+            return None
+        ran = next((v for v in versions if cycle and v.version == cycle.plan_version), None)
+        source = PlanFile.model_validate((ran or versions[-1]).document)
+        outcomes = [
+            TaskOutcome(task=task.id, kind=task.kind, due=task.due_at, status=task.status)
+            for task in session.exec(select(Task).where(Task.cycle_id == f"{portfolio}/{year - 1}"))
+        ]
+    plan = next(p for p in source.plans if p.portfolio == portfolio)
+    return next_year_draft(source, plan, outcomes, None, None)

@@ -64,6 +64,7 @@ def save_organisation(session: Session, document: PlanFile) -> list[PersonPropos
         stored_folio = known or Portfolio(id=folio.id, name=folio.name)
         stored_folio.name, stored_folio.owner_id = folio.name, folio.owner
         stored_folio.buyers = list(folio.buyers)
+        stored_folio.cpv = list(folio.cpv)
         session.add(stored_folio)
         note_change(f"portfolio/{folio.id}", before, stored_folio.model_dump(exclude={"id"}))
     for indicator in document.indicators:

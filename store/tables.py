@@ -52,6 +52,7 @@ class Portfolio(SQLModel, table=True):
     name: str
     owner_id: str | None = Field(default=None, max_length=64)
     buyers: list[str] = _json([])
+    cpv: list[str] = _json([])  # CPV prefixes: which DECP contracts are the portfolio's
 
 
 class Indicator(SQLModel, table=True):
@@ -295,3 +296,23 @@ class CalendarFeed(SQLModel, table=True):
     secret_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = _when()
+
+
+class DecpContract(SQLModel, table=True):
+    """A notified contract from the buyer's DECP data; a new version replaces the stored one."""
+
+    uid: str = Field(primary_key=True, max_length=120)  # the buyer's SIRET then the contract id
+    contract_id: str = Field(max_length=100)
+    buyer: str = Field(max_length=14, index=True)
+    objet: str = Field(default="", max_length=1000)
+    amount: float  # € HT, as published
+    notified: str = Field(max_length=10, index=True)  # YYYY-MM-DD
+    year: int = Field(index=True)
+    cpv: str = Field(default="", max_length=16)
+    procedure: str = Field(default="", max_length=120)
+    nature: str = Field(default="", max_length=60)
+    social: list[str] = _json([])
+    environmental: list[str] = _json([])
+    fingerprint: str = Field(max_length=64)  # SHA-256 of the fields above: same means unchanged
+    source: str = Field(default="", max_length=200)  # the file it came from
+    imported_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,13 +23,14 @@ from temporalio.service import RPCError
 
 from api.deps import get_temporal
 from api.errors import ApiError
+from api.page_text import TEXT
+from api.routes.plan_edit_pages import upload_page
+from api.routes.plan_edit_year import month_name as month_name
+from api.routes.plan_edit_year import plan_items, year_facts
 from api.routes.task_pages import locale_of, refused_text
 from api.updates import refusal
 from api.web import csrf_ok, gate, page
-from domain.calendar import WorkingCalendar
-from domain.documents import single_plan
 from domain.model import PlanFile, PlanItem, Role, YearPlan
-from domain.simulation import simulate
 from notifications import formatting
 from notifications.urls import plan_page
 from services.plans import cycle_handle
@@ -68,6 +67,7 @@ Reader = Annotated[
         scope="a buyer: the cycles of their portfolios",
     ),
 ]
+OUTCOMES = ("submitted", "approved", "sent_back", "unchanged")
 ITEM_FIELDS = ("title", "kind", "start", "due", "rrule", "assignees", "attendees", "indicators")
 
 
@@ -104,7 +104,13 @@ def _changes(before: YearPlan | None, after: YearPlan) -> list[dict[str, Any]]:
             continue
         fields = [f for f in ITEM_FIELDS if _field(old[item_id], f) != _field(item, f)]
         if fields:
-            rows.append({"change": "changed", "title": item.title, "fields": fields})
+            details = [
+                {"field": f, "before": _shown(old[item_id], f), "after": _shown(item, f)}
+                for f in fields
+            ]
+            rows.append(
+                {"change": "changed", "title": item.title, "fields": fields, "details": details}
+            )
     rows += [
         {"change": "removed", "title": item.title, "fields": []}
         for item_id, item in old.items()
@@ -113,13 +119,16 @@ def _changes(before: YearPlan | None, after: YearPlan) -> list[dict[str, Any]]:
     return rows
 
 
+def _shown(item: PlanItem, name: str) -> str:
+    value = getattr(item, name)
+    if isinstance(value, list):
+        return ", ".join(value) or "—"
+    return str(getattr(value, "value", value)) if value is not None else "—"
+
+
 def _field(item: PlanItem, name: str) -> Any:
     value = getattr(item, name)
     return tuple(value) if isinstance(value, list) else value
-
-
-def month_name(month: int, locale: str) -> str:
-    return format_date(datetime(2000, month, 1), "LLLL", locale=locale).capitalize()
 
 
 async def _cycle_view(request: Request, portfolio: str, year: int) -> CycleView | None:
@@ -160,29 +169,8 @@ def plan_facts(
             compared_with = f"le plan {year - 1}" if locale == "fr" else f"the {year - 1} plan"
     people = {p.id: p.name for p in session.exec(select(Person))}
     indicators = {i.id: i for i in session.exec(select(Indicator))}
-    simulation = simulate(single_plan(document, plan), year)
-    calendar = WorkingCalendar.of(document.organisation)
-    months: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for task in simulation.tasks:
-        local = task.due.astimezone(zone)
-        moved = None
-        if task.due != task.original and not task.rescheduled:
-            original_day = task.original.astimezone(zone).date()
-            moved = calendar.holiday_name(original_day) or (
-                "jour non ouvré" if locale == "fr" else "non-working day"
-            )
-        months[local.month].append(
-            {
-                "when": formatting.day(task.due, zone, locale),
-                "title": task.title,
-                "people": ", ".join(people.get(p, p) for p in task.assignees),
-                "moved": moved,
-                "original": formatting.day(task.original, zone, locale) if moved else None,
-            }
-        )
-    load: Counter[str] = Counter()
-    for task in simulation.tasks:
-        load.update(task.people)
+    drawn = year_facts(document, plan, zone, locale, people, TEXT[locale])
+    previous = next((v for v in reversed(versions[:-1])), None)
     portfolio_row = session.get(Portfolio, portfolio)
     return {
         "portfolio": portfolio,
@@ -204,14 +192,10 @@ def plan_facts(
             for objective in plan.objectives
         ],
         "item_count": len(plan.items),
-        "occurrences": len(simulation.tasks),
-        "months": [
-            {"name": month_name(month, locale), "tasks": months[month]} for month in sorted(months)
-        ],
-        "load": [
-            {"name": people.get(person, person), "count": count}
-            for person, count in sorted(load.items(), key=lambda pair: (-pair[1], pair[0]))
-        ],
+        **drawn,
+        "items": plan_items(plan, document, locale),
+        "previous_version": previous.version if previous else None,
+        "previous_changes": _changes(_plan(previous)[1], plan) if previous else [],
         "changes": _changes(compared, plan),
         "compared_with": compared_with,
         "approve_by": formatting.day(
@@ -247,8 +231,11 @@ async def read_plan_page(
     year: Year,
     person: Staff,
     done: str | None = None,
+    saved: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+    uploaded: Annotated[int | None, Query(ge=1, le=100_000)] = None,
 ) -> Response:
-    """The plan as the direction decides on it: objectives, calendar, load, changes."""
+    """The plan as the direction decides on it and the officer prepares it: objectives, items,
+    the year's calendar, notifications per week, load, changes."""
     view = await _cycle_view(request, portfolio, year)
 
     def render() -> Response:
@@ -258,6 +245,8 @@ async def read_plan_page(
             running = view.plan_version if view else (cycle.plan_version if cycle else None)
             facts = plan_facts(session, portfolio, year, locale, running)
         if facts is None:
+            if person.role == Role.officer:
+                return upload_page(request, person, portfolio, year)
             return page(
                 request, "message.html", person, 404, title_key="plan", text_key="not_found"
             )
@@ -286,7 +275,10 @@ async def read_plan_page(
             and state["submitted_at"] is None
             and state["approved_at"] is None
             and cycle is not None,
-            outcome=done,
+            outcome=done if done in OUTCOMES else None,
+            saved=saved or uploaded,
+            saved_key="item_saved" if saved else "plan_uploaded",
+            can_edit=person.role == Role.officer and state["approved_at"] is None,
             error=request.query_params.get("error"),
             nonce=secrets.token_hex(16),
         )

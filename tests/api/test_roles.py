@@ -67,6 +67,30 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
         "/app/plans/restauration/2027/submit",
         {"data": {}},
     ),
+    "POST /app/plans/{portfolio}/{year}/upload": lambda own: (
+        "/app/plans/restauration/2027/upload",
+        {"files": {"file": ("plan.yaml", b"version: 1\n")}},
+    ),
+    "POST /app/plans/{portfolio}/{year}/from-last-year": lambda own: (
+        "/app/plans/restauration/2028/from-last-year",
+        {"data": {}},
+    ),
+    "GET /app/plans/{portfolio}/{year}/items/new": lambda own: (
+        "/app/plans/restauration/2027/items/new",
+        {},
+    ),
+    "GET /app/plans/{portfolio}/{year}/items/{item_id}": lambda own: (
+        "/app/plans/restauration/2027/items/pub",
+        {},
+    ),
+    "POST /app/plans/{portfolio}/{year}/items": lambda own: (
+        "/app/plans/restauration/2027/items",
+        {"data": {"kind": "action", "title": "Publier", "due": "2027-03-01"}},
+    ),
+    "POST /app/plans/{portfolio}/{year}/items/{item_id}": lambda own: (
+        "/app/plans/restauration/2027/items/pub",
+        {"data": {"kind": "action", "title": "Publier", "due": "2027-03-01"}},
+    ),
     "GET /app/sign-in": lambda own: ("/app/sign-in", {}),
     "POST /app/sign-in": lambda own: ("/app/sign-in", {"data": {"email": "paul@example.org"}}),
     "GET /app/sign-in/oidc/callback": lambda own: (
@@ -124,7 +148,13 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
     "POST /dashboard/login": lambda own: ("/dashboard/login", {"data": {"token": "bcl_faux"}}),
     "POST /dashboard/logout": lambda own: ("/dashboard/logout", {}),
     "GET /dashboard/report/{year}": lambda own: ("/dashboard/report/2027", {}),
+    "GET /dashboard/report/{year}/{kind}": lambda own: ("/dashboard/report/2027/pdf", {}),
     "GET /reports/{year}": lambda own: ("/reports/2027", {"params": {"format": "csv"}}),
+    "POST /decp": lambda own: (
+        "/decp",
+        {"files": {"file": ("decp.json", b"[]", "application/json")}},
+    ),
+    "GET /decp/{year}": lambda own: ("/decp/2026", {}),
     "GET /indicators": lambda own: ("/indicators", {}),
     "GET /indicators/{indicator_id}": lambda own: ("/indicators/part-bio", {}),
     "GET /indicators/{indicator_id}/values": lambda own: ("/indicators/part-bio/values", {}),
