@@ -19,6 +19,7 @@ from api.routes import (
     audit,
     calendar_feed,
     calendar_page,
+    cycle_forms,
     cycle_pages,
     cycles,
     decp,
@@ -64,6 +65,7 @@ ROUTERS = tuple(
         plan_pages,
         plan_edit,
         cycle_pages,
+        cycle_forms,
         calendar_feed,
         calendar_page,
     )

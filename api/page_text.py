@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api import page_text_plan
+from api.page_text_cycle import CYCLE_EN, CYCLE_FR
 
 FR: dict[str, str] = {
     "skip": "Aller au contenu",
@@ -196,6 +197,7 @@ FR: dict[str, str] = {
     "oidc_unverified": "Votre fournisseur d'identité indique que l'adresse électronique de votre "
     "compte n'est pas vérifiée : Boucle ne peut pas s'y fier. Recevez plutôt un lien de "
     "connexion par courriel.",
+    **CYCLE_FR,
 }
 
 EN: dict[str, str] = {
@@ -385,6 +387,7 @@ EN: dict[str, str] = {
     "ask the Quality & Sustainable-Development officer to add you with this address.",
     "oidc_unverified": "Your identity provider says your account's email address is not "
     "verified: Boucle cannot rely on it. Get a sign-in link by email instead.",
+    **CYCLE_EN,
 }
 
 FR |= page_text_plan.FR

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlmodel import Session, col, func, select
+from sqlmodel import col, func, select
 
 from api.access import Director, Officer, Staff
 from api.deps import SessionDep, TemporalDep
@@ -25,14 +25,14 @@ from api.models import (
 from api.paging import PageDep
 from api.updates import cycle_write
 from domain.errors import PlanInvalid
-from domain.model import Person, PlanFile, PlanItem
+from domain.model import PlanFile, PlanItem
 from domain.tasks import plan_tasks
 from domain.validation import load_plan
+from services.amendments import amendment_of
 from services.plans import import_plans
-from store.tables import Person as StoredPerson
 from store.tables import PlanVersion
 from workflows.cycle import PortfolioCycleWorkflow
-from workflows.types import Amendment, ApprovalRequest, PlanReturn, SubmitRequest
+from workflows.types import ApprovalRequest, PlanReturn, SubmitRequest
 
 router = APIRouter(prefix="/plans", tags=["plans"], responses=responses(401, 403))
 
@@ -244,26 +244,6 @@ async def return_plan(
     )
 
 
-def directory_people(session: Session, ids: list[str]) -> list[Person]:
-    """The people an amendment names, as the directory has them (the cycle may not list them:
-    it carries only the people its own plan names)."""
-    rows = session.exec(select(StoredPerson).where(col(StoredPerson.id).in_(ids))).all()
-    return [
-        Person.model_validate(
-            {
-                "id": row.id,
-                "name": row.name,
-                "email": row.email,
-                "role": row.role,
-                "locale": row.locale,
-                "digest_only": row.digest_only,
-            }
-        )
-        for row in rows
-        if row.active
-    ]
-
-
 @router.post(
     "/{portfolio}/{year}/amend",
     response_model=CycleStatus,
@@ -290,11 +270,10 @@ async def amend_plan(
                 for e in getattr(error, "errors", lambda: [])()
             ]
             raise ApiError(422, "invalid_request", errors=errors) from None
-    named = {p for people in body.reassign_items.values() for p in people}
-    named |= {p for item in added for p in (*item.assignees, *item.attendees)}
-    amendment = Amendment(
-        by=person.id,
-        people=await run_in_threadpool(directory_people, session, sorted(named)),
+    amendment = await run_in_threadpool(
+        amendment_of,
+        session,
+        person.id,
         add=added,
         cancel_items=body.cancel_items,
         reassign_items=body.reassign_items,

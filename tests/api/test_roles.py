@@ -54,6 +54,14 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
         _pick(own, "/app/cycles/restauration/2027", "/app/cycles/voirie/2027"),
         {},
     ),
+    "GET /app/cycles/{portfolio}/{year}/amend": lambda own: (
+        f"/app/cycles/restauration/2027/amend?task={OWN}",
+        {},
+    ),
+    "POST /app/cycles/{portfolio}/{year}/amend": lambda own: (
+        "/app/cycles/restauration/2027/amend",
+        {"data": {"task": OWN, "action": "cancel_task", "reason": "Formation reportée"}},
+    ),
     "GET /app/plans/{portfolio}/{year}": lambda own: ("/app/plans/restauration/2027", {}),
     "POST /app/plans/{portfolio}/{year}/approve": lambda own: (
         "/app/plans/restauration/2027/approve",
