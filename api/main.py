@@ -33,6 +33,7 @@ from api.routes import (
     plan_edit,
     plan_pages,
     plans,
+    review_pages,
     sign_in,
     task_forms,
     task_pages,
@@ -66,6 +67,7 @@ ROUTERS = tuple(
         plan_edit,
         cycle_pages,
         cycle_forms,
+        review_pages,
         calendar_feed,
         calendar_page,
     )

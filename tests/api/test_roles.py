@@ -62,6 +62,18 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
         "/app/cycles/restauration/2027/amend",
         {"data": {"task": OWN, "action": "cancel_task", "reason": "Formation reportée"}},
     ),
+    "GET /app/cycles/{portfolio}/{year}/review": lambda own: (
+        "/app/cycles/restauration/2027/review",
+        {},
+    ),
+    "POST /app/cycles/{portfolio}/{year}/review": lambda own: (
+        "/app/cycles/restauration/2027/review",
+        {"data": {"lessons": "Former plus tôt"}},
+    ),
+    "POST /app/cycles/{portfolio}/{year}/next-targets": lambda own: (
+        "/app/cycles/restauration/2027/next-targets",
+        {"data": {"target:part-bio": "25"}},
+    ),
     "GET /app/plans/{portfolio}/{year}": lambda own: ("/app/plans/restauration/2027", {}),
     "POST /app/plans/{portfolio}/{year}/approve": lambda own: (
         "/app/plans/restauration/2027/approve",
