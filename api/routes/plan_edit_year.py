@@ -15,6 +15,7 @@ from api.charts import week_columns
 from domain.calendar import WorkingCalendar
 from domain.documents import single_plan
 from domain.model import PlanFile, YearPlan
+from domain.recurrence_words import describe_recurrence_at
 from domain.simulation import simulate
 from notifications import formatting
 
@@ -131,5 +132,10 @@ def plan_items(plan: YearPlan, document: PlanFile, locale: str) -> list[dict[str
 
 
 def rule_words(rrule: str | None, start: datetime, locale: str) -> str:
-    """The rule said in words; the rule itself where words cannot say it."""
-    return rrule or ""
+    """The rule said in words ('le premier lundi de chaque mois à 9 h 30')."""
+    if not rrule:
+        return ""
+    try:
+        return describe_recurrence_at(rrule, start, locale)
+    except ValueError:  # a stored rule always reads; shown raw should the words fail
+        return rrule

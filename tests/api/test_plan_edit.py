@@ -70,6 +70,7 @@ async def test_the_calendar_the_weekly_notices_and_the_load_of_a_small_plan(
     # Paul: the action and two reviews; Nadia: two reviews and the moved action
     assert re.search(r"Paul Durand</td><td [^>]*>3</td>", shown.text)
     assert re.search(r"Nadia Benali</td><td [^>]*>3</td>", shown.text)
+    assert "le 5 de chaque mois à 9 h 30, deux fois au total FREQ=MONTHLY;COUNT=2" in words
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in shown.text
     assert "Les semaines les plus chargées" in words
     assert "Ajouter un élément" in words and "Importer un plan" in words
@@ -202,6 +203,7 @@ async def test_the_officer_uploads_then_edits_an_item_each_a_new_version_with_it
             assert "Ce qui a changé par rapport à la version 3" in words
             assert "récurrence : FREQ=MONTHLY;COUNT=2 → FREQ=MONTHLY;BYDAY=1MO;COUNT=3" in words
             assert "responsables : resto, nett → resto" in words
+            assert "le premier lundi de chaque mois à 9 h 30, trois fois au total" in words
             # first Mondays of April, May and June 2027
             assert "lundi 5 avril 2027, 9 h 30 Revue de veille" in words
             assert "lundi 3 mai 2027, 9 h 30 Revue de veille" in words
