@@ -60,6 +60,7 @@ CYCLE_FR: dict[str, str] = {
     "overdue_none": "Rien n'est en retard.",
     "person_col": "Personne",
     "late_by": "{days} j de retard",
+    "status_missed": "close sans avoir été faite",
 }
 
 CYCLE_EN: dict[str, str] = {
@@ -118,4 +119,5 @@ CYCLE_EN: dict[str, str] = {
     "overdue_none": "Nothing is overdue.",
     "person_col": "Person",
     "late_by": "{days} days late",
+    "status_missed": "closed without being done",
 }

@@ -239,7 +239,10 @@ async def amend_from_cycle_page(
         )
     except (ApiError, RPCError) as failed:
         error = engine_error(failed) if isinstance(failed, RPCError) else failed
-        text = refused_text(error, facts["locale"])
+        down = error.status_code == 503
+        text = (
+            TEXT[facts["locale"]]["engine_down"] if down else refused_text(error, facts["locale"])
+        )
         return _message(request, person, error.status_code, text, portfolio, year)
     request.app.state.caches.my_tasks.clear()
     return RedirectResponse(f"{cycle_page(portfolio, year)}?done={action}", status_code=303)
