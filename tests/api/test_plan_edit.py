@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
+import openpyxl
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
+from services.plan_files import write_plan_workbook
 from services.plans import import_plans
 from services.settings import Settings
 from store.tables import PlanVersion
@@ -240,3 +243,28 @@ async def test_the_officer_uploads_then_edits_an_item_each_a_new_version_with_it
         "attendees": ["resto", "nett"],
         "reminders": {"before": ["P14D", "P3D"], "overdue": []},
     }
+
+
+async def test_a_workbook_s_error_is_shown_at_its_sheet_and_cell(tmp_path: Path) -> None:
+    sessions = store_with(plan_with(ITEMS), tmp_path)
+    workbook = openpyxl.load_workbook(io.BytesIO(write_plan_workbook(plan_with(ITEMS), "xlsx")))
+    assert workbook["Actions"]["C4"].value == "bilan"
+    workbook["Actions"]["F4"] = "zoe"  # Bilan des menus given to nobody Boucle knows
+    edited = io.BytesIO()
+    workbook.save(edited)
+    settings = Settings(data_dir=tmp_path, secret_key=SECRET, temporal_address=NO_ENGINE)
+    app = create_app(settings, sessions=sessions)
+    async with app.router.lifespan_context(app), client(app) as browser:
+        signed_in(browser, sessions, "qdd")
+        shown = await browser.get(PLAN_PAGE)
+        refused = await browser.post(
+            f"{PLAN_PAGE}/upload",
+            data={"csrf": hidden(shown, "csrf")},
+            files={"file": ("plan.xlsx", edited.getvalue())},
+        )
+    assert refused.status_code == 422
+    assert "Actions!F4 · Responsables : personne « zoe » inconnue (absente de people)" in text_of(
+        refused.text
+    )
+    with sessions() as session:
+        assert len(session.exec(select(PlanVersion)).all()) == 1  # nothing stored
