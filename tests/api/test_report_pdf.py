@@ -11,6 +11,7 @@ import csv
 import io
 import re
 import zlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -71,7 +72,13 @@ def _unicode_map(cmap: bytes) -> dict[int, str]:
     return mapping
 
 
-def pdf_pages(data: bytes) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class PdfPage:
+    box: list[float]  # the MediaBox, in points
+    lines: list[str]  # the text of each TJ operator, in the order drawn
+
+
+def pdf_pages(data: bytes) -> list[PdfPage]:
     """Each page in order: its MediaBox and the lines of text it shows."""
     objects = _objects(data)
     root = re.search(rb"/Root " + REFERENCE, data)
@@ -127,7 +134,7 @@ def pdf_pages(data: bytes) -> list[dict[str, object]]:
                     for i in range(0, len(glyphs), 2)
                 )
             )
-        pages.append({"box": [float(v) for v in box[1].split()], "lines": lines})
+        pages.append(PdfPage([float(v) for v in box[1].split()], lines))
     return pages
 
 
@@ -153,9 +160,9 @@ async def test_the_pdf_report_is_an_a4_document_whose_text_names_the_organisatio
     # The title page, then each portfolio (restauration, voirie) from a page of its own.
     assert len(pages) >= 3
     for page in pages:
-        width, height = page["box"][2], page["box"][3]  # type: ignore[index]
+        width, height = page.box[2], page.box[3]
         assert (round(width, 2), round(height, 2)) == A4
-    texts = ["\n".join(page["lines"]) for page in pages]  # type: ignore[arg-type]
+    texts = ["\n".join(page.lines) for page in pages]
     assert "Bilan annuel du SPASER 2027" in texts[0]
     assert "Département Test" in texts[0]
     assert all(f"Page {n} sur {len(pages)}" in text for n, text in enumerate(texts, start=1))
@@ -178,16 +185,12 @@ def test_a_long_table_repeats_its_header_on_each_page_and_loses_no_row(tmp_path:
     ]
     report.portfolios[0].actions = long
     pages = pdf_pages(report_pdf(report, ZoneInfo("Europe/Paris")))
-    holding = [
-        n for n, page in enumerate(pages) if any("Action " in line for line in page["lines"])
-    ]  # type: ignore[union-attr]
+    holding = [n for n, page in enumerate(pages) if any("Action " in line for line in page.lines)]  # type: ignore[union-attr]
     assert len(holding) >= 2
     for number in holding:
-        lines = pages[number]["lines"]
+        lines = pages[number].lines
         assert "Action" in lines and "Échéance" in lines  # the header on every page of the table
-    shown = [
-        line for n in holding for line in pages[n]["lines"] if re.fullmatch(r"Action \d\d", line)
-    ]  # type: ignore[union-attr]
+    shown = [line for n in holding for line in pages[n].lines if re.fullmatch(r"Action \d\d", line)]  # type: ignore[union-attr]
     assert shown == [f"Action {n:02d}" for n in range(80)]  # each once, in order
 
 
