@@ -185,12 +185,12 @@ def test_a_long_table_repeats_its_header_on_each_page_and_loses_no_row(tmp_path:
     ]
     report.portfolios[0].actions = long
     pages = pdf_pages(report_pdf(report, ZoneInfo("Europe/Paris")))
-    holding = [n for n, page in enumerate(pages) if any("Action " in line for line in page.lines)]  # type: ignore[union-attr]
+    holding = [n for n, page in enumerate(pages) if any("Action " in line for line in page.lines)]
     assert len(holding) >= 2
     for number in holding:
         lines = pages[number].lines
         assert "Action" in lines and "Échéance" in lines  # the header on every page of the table
-    shown = [line for n in holding for line in pages[n].lines if re.fullmatch(r"Action \d\d", line)]  # type: ignore[union-attr]
+    shown = [line for n in holding for line in pages[n].lines if re.fullmatch(r"Action \d\d", line)]
     assert shown == [f"Action {n:02d}" for n in range(80)]  # each once, in order
 
 
