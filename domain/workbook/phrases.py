@@ -32,7 +32,7 @@ def duration_words(iso: str) -> str:
     if not match or iso in ("P", "PT") or iso.endswith("T"):
         return iso
     words = [
-        f"{amount} {(_SINGULAR if amount == '1' else _PLURAL)[unit]}"
+        f"{amount} {(_SINGULAR if amount in ('0', '1') else _PLURAL)[unit]}"
         for unit, amount in zip(_UNITS, match.groups(), strict=True)
         if amount is not None
     ]

@@ -20,6 +20,8 @@ from domain.workbook.table import Cell, NotAWorkbook, SheetIn, cell_name
 
 _ROW = 1000  # a cell's token: sheet × _SHEET + row × _ROW + column, as Source's "line"
 _SHEET = 10**10
+# What validation says of a row whose unreadable cell was left out: already said at that cell.
+CASCADES = {"missing", "start_or_due", "event_needs_time", "empty_list", "ratio_needs_parts"}
 _FRENCH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2})[:h](\d{2}))?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?$")
 
@@ -37,12 +39,8 @@ def _location(token: int, headers: dict[tuple[str, int], str]) -> CellLocation:
         return CellLocation(sheet="")
     sheet = DATA_SHEETS[token // _SHEET - 1]
     row, column = divmod(token % _SHEET, _ROW)
-    return CellLocation(
-        sheet,
-        cell_name(row, column),
-        headers.get((sheet, column), ""),
-        (token // _SHEET, row, column),
-    )
+    header = headers.get((sheet, -1 - row)) or headers.get((sheet, column), "")
+    return CellLocation(sheet, cell_name(row, column), header, (token // _SHEET, row, column))
 
 
 @dataclass
@@ -52,10 +50,12 @@ class _Reading:
     lines: dict[Path, int] = field(default_factory=lambda: {(): 0})
     errors: list[PlanError] = field(default_factory=list)
     flagged: set[int] = field(default_factory=set)
+    flagged_rows: set[int] = field(default_factory=set)
     headers: dict[tuple[str, int], str] = field(default_factory=dict)
 
     def error(self, token: int, code: str, **params: Any) -> None:
         self.flagged.add(token)
+        self.flagged_rows.add(token // _ROW)
         self.errors.append(
             PlanError(0, "", code, tuple(params.items()), _location(token, self.headers))
         )
@@ -99,6 +99,7 @@ def read_workbook(data: bytes, fmt: Literal["xlsx", "ods"]) -> PlanFile:
         )
         for error in errors
         if error.line not in reading.flagged
+        and not (error.code in CASCADES and error.line // _ROW in reading.flagged_rows)
     ]
     if reading.errors or located or plan is None:
         raise PlanInvalid(reading.errors + located, locale)
@@ -128,10 +129,6 @@ def _document(sheets: list[SheetIn], reading: _Reading) -> dict[str, Any]:
                 )
             )
             continue
-        for merged in sheet.merged:
-            first = merged.split(":")[0]
-            row, column = _parse_cell(first)
-            reading.error(_token(name, row, column), "merged_cells", range=merged)
         found[name] = sheet
     if layout.ORGANISATION in found:
         document["organisation"] = _organisation(found[layout.ORGANISATION], reading)
@@ -141,6 +138,10 @@ def _document(sheets: list[SheetIn], reading: _Reading) -> dict[str, Any]:
     document["people"] = _entries(tables.get(layout.PEOPLE, []), "people", reading)
     document["portfolios"] = _entries(tables.get(layout.PORTFOLIOS, []), "portfolios", reading)
     document["indicators"] = _entries(tables.get(layout.INDICATORS, []), "indicators", reading)
+    for name, sheet in found.items():  # after the headers, which name the cells
+        for merged in sheet.merged:
+            row, column = _parse_cell(merged.split(":")[0])
+            reading.error(_token(name, row, column), "merged_cells", range=merged)
     plans, items = _plans(tables, reading)
     document["plans"] = plans
     document["reminders"] = _reminders(tables.get(layout.REMINDERS, []), items, reading)
@@ -181,6 +182,7 @@ def _table(sheet: SheetIn, columns: tuple[Column, ...], reading: _Reading) -> li
         column = by_header.get(_fold(str(header)))
         if column is None:
             if _fold(str(header)) != _fold(layout.PLAIN_WORDS):
+                reading.headers[(name, index)] = str(header)
                 reading.error(
                     _token(name, 0, index),
                     "unknown_column",
@@ -210,7 +212,9 @@ def _table(sheet: SheetIn, columns: tuple[Column, ...], reading: _Reading) -> li
             if isinstance(value, str) and not value.strip():
                 value = None
             if value is not None:
-                row.values[column.key] = _convert(column, value, token, reading)
+                converted = _convert(column, value, token, reading)
+                if converted is not None:
+                    row.values[column.key] = converted
         for column in columns:  # a missing column's fields are found at the row's first cell
             row.tokens.setdefault(column.key, row.first)
         rows.append(row)
