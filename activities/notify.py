@@ -90,7 +90,7 @@ class NotificationActivities:
         )
         snapshot = self.directory.snapshot(request.concerned)
         now = datetime.now(UTC)
-        calendar, group, shown = None, None, None
+        calendar, group, shown, series = None, None, None, None
         if request.message in CALENDAR_METHODS:
             task, people = notice.task, snapshot.people
             series = self.series.series(task, snapshot.zone)
@@ -106,7 +106,7 @@ class NotificationActivities:
             )
             if group is not None and series is not None:
                 shown = series[1][0]  # the series' email tells of its first session
-        return task_messages(request, snapshot, self.signer, now, calendar, group, shown)
+        return task_messages(request, snapshot, self.signer, now, calendar, group, shown, series)
 
     def _plan_messages(self, notice: PlanNotice) -> list[Outgoing]:
         named = [notice.facts.get(name) for name in ("approved_by", "returned_by")]

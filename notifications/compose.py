@@ -13,7 +13,13 @@ from zoneinfo import ZoneInfo
 
 from domain.tasks import Task
 from notifications import formatting
-from notifications.context import Recipient, TaskFacts, plan_context, task_context
+from notifications.context import (
+    Recipient,
+    SeriesFacts,
+    TaskFacts,
+    plan_context,
+    task_context,
+)
 from notifications.links import LINK_LIFETIME, LinkClaim, sign_link
 from notifications.messages import MessageType
 from notifications.urls import dashboard_page, task_page
@@ -140,9 +146,11 @@ def task_messages(
     calendar: bytes | None = None,
     group: str | None = None,
     shown: Task | None = None,
+    series: tuple[str, list[Task]] | None = None,
 ) -> list[Outgoing]:
     """One message per active recipient (a digest-only person skips day-to-day reminders);
-    `shown` is the occurrence the text describes (a series is invited to by its first)."""
+    `shown` is the occurrence the text describes (a series is invited to by its first), and
+    `series` the rule and sessions of the series the event belongs to, said in words."""
     people = snapshot.people
     task = shown or request.task
     facts = TaskFacts(
@@ -158,6 +166,7 @@ def task_messages(
         description=task.description,
         assignee_names=tuple(people[p].name for p in task.assignees if p in people),
         indicator_names=tuple(snapshot.indicators.get(i, i) for i in task.indicators),
+        series=_series_facts(series),
     )
     task = request.task
     result = []
@@ -177,6 +186,8 @@ def task_messages(
             change=request.change,
             overdue_days=request.overdue_days,
             proposal=_proposal(request.proposal, snapshot, locale),
+            # One email invites to the whole series (its group), told from its first session.
+            series_invitation=group is not None and facts.series is not None,
         )
         result.append(
             Outgoing(
@@ -193,6 +204,13 @@ def task_messages(
             )
         )
     return result
+
+
+def _series_facts(series: tuple[str, list[Task]] | None) -> SeriesFacts | None:
+    if series is None or not series[1]:
+        return None
+    rule, members = series
+    return SeriesFacts(rule, members[0].original, members[-1].original, len(members))
 
 
 def _proposal(proposal: Proposal | None, snapshot: Snapshot, locale: str) -> dict[str, str]:

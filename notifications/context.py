@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from domain.recurrence_words import describe_recurrence_at
 from notifications import formatting
 
 
@@ -16,6 +17,16 @@ class Recipient:
     name: str
     email: str
     locale: str = "fr"
+
+
+@dataclass(frozen=True)
+class SeriesFacts:
+    """The series an event's occurrence belongs to: its rule and its sessions."""
+
+    rule: str
+    first: datetime
+    last: datetime
+    sessions: int
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,7 @@ class TaskFacts:
     description: str | None = None
     assignee_names: tuple[str, ...] = ()
     indicator_names: tuple[str, ...] = ()
+    series: SeriesFacts | None = None
 
     @property
     def is_event(self) -> bool:
@@ -71,11 +83,35 @@ def task_context(
             "description": task.description,
             "assignees_text": ", ".join(task.assignee_names),
             "indicators": list(task.indicator_names),
+            **_series_words(task.series, zone, locale),
         },
         "change": extra.pop("change", None),
         "overdue_days": extra.pop("overdue_days", 0),
+        "series_invitation": extra.pop("series_invitation", False),
         "proposal": extra.pop("proposal", None) or {"by": "", "due_text": "", "reason": ""},
         **extra,
+    }
+
+
+def _series_words(series: SeriesFacts | None, zone: ZoneInfo, locale: str) -> dict[str, Any]:
+    """'tous les trois mois, le premier jeudi du mois à 14 h' and '4 séances, du … au …'."""
+    if series is None:
+        return {"recurrence_text": None, "series_text": None}
+    # The series' rule carries the UNTIL of its calendar; its sessions say where it ends.
+    body = ";".join(
+        part
+        for part in series.rule.removeprefix("RRULE:").split(";")
+        if part.partition("=")[0].strip().upper() not in ("COUNT", "UNTIL")
+    )
+    first, last = (formatting.day(moment, zone, locale) for moment in (series.first, series.last))
+    sessions = series.sessions
+    if locale == "fr":
+        span = f"{sessions} séance{'s' if sessions > 1 else ''}, du {first} au {last}"
+    else:
+        span = f"{sessions} session{'s' if sessions != 1 else ''}, from {first} to {last}"
+    return {
+        "recurrence_text": describe_recurrence_at(body, series.first.astimezone(zone), locale),
+        "series_text": span,
     }
 
 

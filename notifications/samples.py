@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from domain.durations import parse_duration
 from notifications.compose import fault_view
-from notifications.context import Recipient, TaskFacts, plan_context, task_context
+from notifications.context import Recipient, SeriesFacts, TaskFacts, plan_context, task_context
 from notifications.cycle_messages import plan_view
 from notifications.email import Mail, build_email, message_id
 from notifications.ics import invitation_calendar
@@ -17,6 +18,8 @@ from notifications.urls import task_page, tasks_page
 
 ZONE = ZoneInfo("Europe/Paris")
 ORGANISATION = "Département de démonstration"
+# The demo plan's buyers' meeting: four sessions, its calendar ending after the last one.
+SERIES_RULE = "FREQ=MONTHLY;INTERVAL=3;BYDAY=1TH;UNTIL=20271105T130000Z"
 SAMPLE_TASKS = {
     "event": TaskFacts(
         id="restauration/2027/formation-saisonnalite/2027-03-16",
@@ -28,6 +31,23 @@ SAMPLE_TASKS = {
         location="Arras — restaurant administratif",
         duration="PT3H",
         assignee_names=("Marc Dupuis",),
+    ),
+    "series": TaskFacts(
+        id="pilotage/2027/reunion-acheteurs/2027-02-04",
+        title="Réunion d'information des acheteurs — partage d'expériences",
+        kind="training_session",
+        portfolio="pilotage",
+        portfolio_name="Pilotage de la politique d'achat responsable",
+        due=datetime(2027, 2, 4, 13, 0, tzinfo=UTC),
+        location="Arras — salle 204",
+        duration="PT1H30M",
+        assignee_names=("Claire Martin",),
+        series=SeriesFacts(
+            rule=SERIES_RULE,
+            first=datetime(2027, 2, 4, 13, 0, tzinfo=UTC),
+            last=datetime(2027, 11, 4, 13, 0, tzinfo=UTC),
+            sessions=4,
+        ),
     ),
     "action": TaskFacts(
         id="restauration/2027/publicite/2027-02-15",
@@ -50,7 +70,7 @@ SAMPLE_TASKS = {
     ),
 }
 TASK_SAMPLE = {
-    MessageType.invitation: "event",
+    MessageType.invitation: "series",
     MessageType.invitation_updated: "event",
     MessageType.invitation_cancelled: "event",
     MessageType.checkpoint: "checkpoint",
@@ -192,6 +212,7 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
         links,
         change="déplacée d'une semaine" if locale == "fr" else "moved a week",
         overdue_days=3 if message == MessageType.overdue else 10,
+        series_invitation=task.series is not None and message == MessageType.invitation,
         proposal={
             "by": "Paul Durand",
             "reason": "le marché est relancé",
@@ -237,14 +258,15 @@ def sample_email(message: MessageType, locale: str, stamp: datetime) -> Mail:
     calendar = None
     method = CALENDAR_METHODS.get(message)
     if method:
-        task = SAMPLE_TASKS["event"]
+        task = SAMPLE_TASKS[TASK_SAMPLE[message]]
         calendar = invitation_calendar(
             uid=f"{task.id}@boucle",
             method=method,
             sequence=0 if message == MessageType.invitation else 1,
             title=task.title,
             start=task.due,
-            end=task.due.replace(hour=task.due.hour + 3),
+            end=task.due + parse_duration(task.duration or "PT1H").total,
+            rule=task.series.rule if task.series else None,
             zone=ZONE,
             organiser=("Boucle", "boucle@demo.boucle.test"),
             attendees=[

@@ -214,7 +214,11 @@ async def test_a_year_in_the_life_of_a_departement(
         invitations = [s for _, s in year.mails() if s.startswith("Invitation")]
         assert (
             invitations
-            == ["Invitation : Formation achats responsables — mardi 12 mars 2030 à 14 h"] * 3
+            == [
+                "Invitation : Formation achats responsables — chaque semaine le mardi à 14 h, "
+                "à partir du mardi 12 mars 2030"
+            ]
+            * 3
         )
 
         # 3 January is a Thursday; its reminder (2 days before) would fall on New Year's Day

@@ -66,6 +66,13 @@ async def test_a_monthly_meeting_is_invited_to_once_as_a_series(tmp_path: Path) 
         text = message.get_body(("plain",)).get_content()
         assert "Le jeudi 1er avril 2027 à 10 h (2 h)" in text
         assert (
+            "Récurrence : le premier jeudi de chaque mois à 10\u00a0h "
+            "(3 séances, du jeudi 1er avril 2027 au jeudi 3 juin 2027)"
+        ) in text
+        assert message["Subject"].endswith(
+            "— le premier jeudi de chaque mois à 10 h, à partir du jeudi 1er avril 2027"
+        )
+        assert (
             "Voir dans Boucle : http://127.0.0.1:8000/app/tasks/restauration/2027/fournisseurs/2027-04-01"
             in text
         )
@@ -97,6 +104,9 @@ async def test_a_monthly_meeting_is_invited_to_once_as_a_series(tmp_path: Path) 
     assert str(event["uid"]) == "restauration/2027/fournisseurs@boucle"
     assert event.decoded("recurrence-id").isoformat() == "2027-06-03T10:00:00+02:00"
     assert int(event["sequence"]) == 1
+    cancelled = mailer.sent[-1].get_body(("plain",)).get_content()
+    assert "Cet événement est annulé" in cancelled and "Le jeudi 3 juin 2027 à 10 h" in cancelled
+    assert "Récurrence : le premier jeudi de chaque mois à 10\u00a0h (3 séances," in cancelled
 
 
 async def test_an_occurrence_counts_as_invited_only_once_its_series_email_went_out(

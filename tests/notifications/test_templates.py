@@ -32,8 +32,8 @@ def test_every_type_renders_in_both_locales(message: MessageType, locale: str) -
 
 
 def test_french_and_english_dates_for_people() -> None:
-    french = sample_rendered(MessageType.invitation, "fr")
-    english = sample_rendered(MessageType.invitation, "en")
+    french = sample_rendered(MessageType.invitation_updated, "fr")
+    english = sample_rendered(MessageType.invitation_updated, "en")
     assert "mardi 16 mars 2027 à 14 h" in french.subject
     assert "Tuesday 16 March 2027 at 2:00 PM" in english.subject
     assert "(3 h)" in french.text
@@ -54,9 +54,9 @@ def test_a_title_with_a_script_tag_is_escaped_in_html_only() -> None:
 
 
 def test_accents_survive_mime_and_the_calendar_part() -> None:
-    email = sample_email(MessageType.invitation, "fr", datetime(2026, 12, 1, tzinfo=UTC))
+    email = sample_email(MessageType.invitation_updated, "fr", datetime(2026, 12, 1, tzinfo=UTC))
     parsed = message_from_bytes(bytes(email), policy=default)
-    assert parsed["Subject"].startswith("Invitation : Formation du personnel à la saisonnalité")
+    assert parsed["Subject"].startswith("Modifié : Formation du personnel à la saisonnalité")
     assert "variétés locales" in parsed.get_body(("plain",)).get_content()
     part = next(p for p in parsed.walk() if p.get_content_type() == "text/calendar")
     ics = part.get_content()
@@ -67,6 +67,37 @@ def test_accents_survive_mime_and_the_calendar_part() -> None:
     card = vobject.readOne(ics)
     assert card.vevent.summary.value.endswith("variétés locales")
     assert card.method.value == "REQUEST"
+
+
+def test_a_series_invitation_says_its_recurrence_in_words_and_carries_the_rule() -> None:
+    french = sample_rendered(MessageType.invitation, "fr")
+    english = sample_rendered(MessageType.invitation, "en")
+    # Subjects are one line of plain spaces.
+    assert french.subject.endswith(
+        "— tous les trois mois, le premier jeudi du mois à 14 h, à partir du jeudi 4 février 2027"
+    )
+    assert english.subject.endswith(
+        "— every three months, on the first Thursday of the month at 2:00 PM, "
+        "starting Thursday 4 February 2027"
+    )
+    assert "Vous êtes invité(e) à cette série de séances ; la première :" in french.text
+    assert (
+        "Récurrence : tous les trois mois, le premier jeudi du mois à 14\u00a0h "
+        "(4 séances, du jeudi 4 février 2027 au jeudi 4 novembre 2027)"
+    ) in french.text
+    assert "Récurrence : tous les trois mois, le premier jeudi du mois" in french.html
+    assert "L'invitation jointe contient toute la série" in french.text
+    assert (
+        "Recurrence: every three months, on the first Thursday of the month at 2:00 PM "
+        "(4 sessions, from Thursday 4 February 2027 to Thursday 4 November 2027)"
+    ) in english.text
+    email = sample_email(MessageType.invitation, "fr", datetime(2026, 12, 1, tzinfo=UTC))
+    part = next(p for p in email.parsed().walk() if p.get_content_type() == "text/calendar")
+    event = icalendar.Calendar.from_ical(part.get_content()).walk("VEVENT")[0]
+    rule = event["rrule"]
+    assert (rule["FREQ"], rule["INTERVAL"], rule["BYDAY"]) == (["MONTHLY"], [3], ["1TH"])
+    one_off = sample_rendered(MessageType.invitation_updated, "fr")
+    assert "Récurrence" not in one_off.text + one_off.html
 
 
 def test_cancellation_is_an_itip_cancel() -> None:
