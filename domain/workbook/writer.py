@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any, Literal
 
-from domain.model import PlanFile, ReminderOverride
+from domain.model import PlanFile, PlanItem, ReminderOverride
+from domain.recurrence_words import describe_recurrence_at
 from domain.workbook import layout
 from domain.workbook.labels import CHOICES, NONE_WORD, label
 from domain.workbook.layout import COLUMNS, ORGANISATION_ROWS, Column
@@ -87,6 +88,29 @@ def _cell(column: Column, value: Any) -> Cell:
     if column.kind == "number" and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _in_words(item: PlanItem) -> Cell:
+    """The item's recurrence in French, for the read-only column "En clair"."""
+    if not item.rrule:
+        return None
+    start = (
+        datetime.fromisoformat(item.anchor)
+        if "T" in item.anchor
+        else date.fromisoformat(item.anchor)
+    )
+    try:
+        return describe_recurrence_at(item.rrule, start, "fr")
+    except ValueError:
+        return None
+
+
+def _with_words(sheet: SheetOut) -> SheetOut:
+    column = len(COLUMNS[layout.ITEMS])
+    sheet.rows[0].append(layout.PLAIN_WORDS)
+    sheet.notes[(0, column)] = "la répétition dite en français, calculée : ignorée à la lecture"
+    sheet.widths.append(44)
+    return sheet
 
 
 def _row(columns: tuple[Column, ...], values: dict[str, Any]) -> list[Cell]:
@@ -204,7 +228,7 @@ def plan_sheets(plan: PlanFile | None) -> list[SheetOut]:
                     rank=said.rank,
                     rrule=None,
                 )
-            items.append(_row(COLUMNS[layout.ITEMS], values))
+            items.append([*_row(COLUMNS[layout.ITEMS], values), _in_words(item)])
             if item.reminders is not None:
                 reminders.append(
                     _row(
@@ -223,7 +247,7 @@ def plan_sheets(plan: PlanFile | None) -> list[SheetOut]:
         _sheet(layout.PLANS, year_plans, where),
         _sheet(layout.INDICATORS, indicators, where),
         _sheet(layout.OBJECTIVES, objectives, where),
-        _sheet(layout.ITEMS, items, where),
+        _with_words(_sheet(layout.ITEMS, items, where)),
         _sheet(layout.REMINDERS, reminders, where),
         lists,
         SheetOut(layout.NOTICE, _notice_rows(), widths=[120]),
