@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api import page_text_plan, page_text_review
+from api import page_text_plan, page_text_recurrence, page_text_review
 from api.page_text_cycle import CYCLE_EN, CYCLE_FR
 
 FR: dict[str, str] = {
@@ -392,8 +392,10 @@ EN: dict[str, str] = {
 
 FR |= page_text_plan.FR
 FR |= page_text_review.FR
+FR |= page_text_recurrence.FR
 EN |= page_text_plan.EN
 EN |= page_text_review.EN
+EN |= page_text_recurrence.EN
 TEXT = {"fr": FR, "en": EN}
 
 

@@ -28,9 +28,10 @@ from api.routes.tasks import (
     evidence_folder,
 )
 from api.web import gate, page
-from domain.calendar import WorkingCalendar
+from domain.calendar import WorkingCalendar, anchor_datetime
 from domain.model import Organisation as OrganisationSettings
-from domain.model import PlanFile, Role
+from domain.model import PlanFile, PlanItem, Role
+from domain.recurrence_words import describe_recurrence_at
 from notifications import formatting
 from store.facts import cycle_plan
 from store.tables import (
@@ -181,6 +182,14 @@ def _moment(moment: datetime | None, zone: ZoneInfo, locale: str) -> str:
     return formatting.when(moment, zone, locale) if moment else ""
 
 
+def _recurrence(item: PlanItem | None, locale: str) -> str | None:
+    """'le premier lundi de chaque mois à 9 h 30' for an item with a rule; None otherwise."""
+    if item is None or not item.rrule:
+        return None
+    start, date_only = anchor_datetime(item)
+    return describe_recurrence_at(item.rrule, start.date() if date_only else start, locale)
+
+
 def _task_facts(session: Session, task: Task, locale: str) -> dict[str, Any]:
     zone = zone_of(session)
     people = {p.id: p for p in session.exec(select(Person))}
@@ -232,6 +241,7 @@ def _task_facts(session: Session, task: Task, locale: str) -> dict[str, Any]:
         "portfolio": portfolio.name if portfolio else task.portfolio,
         "objective": objective,
         "description": item.description if item else None,
+        "recurrence": _recurrence(item, locale),
         "due_text": formatting.when(task.due_at, zone, locale),
         "due_local": task.due_at.astimezone(zone).date().isoformat(),
         "moved": moved,

@@ -12,13 +12,17 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from activities.notify import NotificationConfig
+from activities.store import StoreActivities
 from api.main import create_app
+from domain.tasks import plan_tasks
 from services.settings import Settings
 from services.tokens import open_person_session
 from store.database import SessionFactory
-from store.tables import Evidence, Task
-from tests.api.test_api import client, start_task, stored_pub_task
-from tests.engine.support import RecordingMailer, running_worker
+from store.tables import Evidence, Person, Task
+from tests.api.test_api import ITEMS, client, start_task, stored_pub_task
+from tests.engine.support import RecordingMailer, running_cycle, running_worker, store_with
+from tests.plans import plan_with
+from workflows.types import TaskRow
 
 SECRET = "s3cret-s3cret-s3cret-s3cret-s3cret-42"
 TASK_ID = "restauration/2027/pub/2027-02-15"
@@ -155,3 +159,47 @@ async def test_a_postponement_asked_on_the_page_is_accepted_by_the_officer(
         await asyncio.sleep(0.05)
     # the new day, at the task's own time of day (17:00 in Paris)
     assert row.due_at == datetime(2027, 3, 1, 16, 0, tzinfo=UTC)
+
+
+class NoTemporal:
+    """The engine is away: the page shows what the store holds."""
+
+    def get_workflow_handle(self, workflow_id: str) -> None:
+        raise RuntimeError("no engine in this test")
+
+
+async def test_a_recurring_task_says_its_recurrence_in_words_in_each_language(
+    tmp_path: Path,
+) -> None:
+    document = plan_with(ITEMS)  # veille: from Monday 4 January 2027 at 9:30, monthly, 3 times
+    sessions = store_with(document, tmp_path)
+    with sessions() as session:
+        session.add(running_cycle())
+        session.commit()
+    tasks = plan_tasks(document, document.plans[0])
+    StoreActivities(sessions).project_tasks(
+        [TaskRow(task=task, cycle_id="restauration/2027") for task in tasks]
+    )
+    app = create_app(Settings(data_dir=tmp_path, secret_key=SECRET), sessions=sessions)
+    async with app.router.lifespan_context(app), client(app) as browser:
+        app.state.temporal = NoTemporal()
+        signed_in(browser, sessions, "qdd")
+        page = await browser.get("/app/tasks/restauration/2027/veille/2027-02-04")
+        assert page.status_code == 200
+        assert (
+            "<dt>Récurrence</dt>"
+            "<dd>le 4 de chaque mois à 9\u00a0h\u00a030, trois fois au total</dd>" in page.text
+        )
+        one_off = await browser.get(TASK_PAGE)
+        assert one_off.status_code == 200 and "Récurrence" not in one_off.text
+        with sessions() as session:
+            officer = session.get(Person, "qdd")
+            assert officer is not None
+            officer.locale = "en"
+            session.add(officer)
+            session.commit()
+        english = await browser.get("/app/tasks/restauration/2027/veille/2027-03-04")
+        assert (
+            "<dt>Recurrence</dt><dd>on the 4th of every month at 9:30 AM, three times in all</dd>"
+            in english.text
+        )
