@@ -123,12 +123,14 @@ def test_a_missing_sheet_an_empty_sheet_and_an_unknown_column_are_located(fmt: s
     book["Portefeuilles"].rows[0][2] = "Chef"
     name = f"plan.{fmt}"
     lines = errors(name, _encode(list(book.values()), fmt))  # type: ignore[arg-type]
-    assert lines[:2] == [
+    assert lines[0] == (
         f"{name}:Personnes!A1: (feuille): la feuille est vide : sa première ligne doit porter "
-        "les en-têtes (Identifiant, Nom, Courriel, Rôle, Langue, Résumé seul)",
+        "les en-têtes (Identifiant, Nom, Courriel, Rôle, Langue, Résumé seul)"
+    )
+    assert lines[1].startswith(
         f"{name}:Portefeuilles!C1: Chef: colonne inconnue « Chef » : attendu Identifiant, "
-        "Nom, Responsable, Acheteurs",
-    ]
+        "Nom, Responsable, Acheteurs"
+    )
     assert lines[-1] == f"{name}:Rappels: (feuille): la feuille « Rappels » manque au classeur"
     # With nobody in the workbook, every person named elsewhere is unknown, at its cell.
     assert (
