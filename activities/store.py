@@ -13,6 +13,7 @@ from temporalio import activity
 from domain.next_year import Review
 from domain.scorecard import Scorecard
 from store.database import SessionFactory
+from store.decp import contract_shares
 from store.facts import evaluation_facts
 from store.plans import document_digest
 from store.tables import Cycle, IndicatorValue, PlanVersion, Task, TaskPerson
@@ -232,7 +233,11 @@ class StoreActivities:
     def evaluation_facts(self, cycle_id: str) -> EvaluationFacts:
         with self.sessions() as session:
             points, outcomes, earlier = evaluation_facts(session, cycle_id)
-        return EvaluationFacts(values=points, outcomes=outcomes, earlier=earlier)
+            portfolio, year = cycle_id.rsplit("/", 1)
+            shares = contract_shares(session, portfolio, int(year))
+        return EvaluationFacts(
+            values=points, outcomes=outcomes, earlier=earlier, contract_shares=shares
+        )
 
     @activity.defn(name=ActivityName.save_scorecard)
     def save_scorecard(self, scorecard: Scorecard) -> None:

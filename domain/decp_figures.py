@@ -5,7 +5,7 @@ résilience law asks to explain. One function for `decp summary`, the import and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -122,7 +122,7 @@ def summarise(
     return summary
 
 
-def portfolio_by_cpv(prefixes: dict[str, Iterable[str]]) -> Callable[[Contract], str | None]:
+def portfolio_by_cpv(prefixes: Mapping[str, Iterable[str]]) -> Callable[[Contract], str | None]:
     """Map a contract to the portfolio whose CPV prefix is the longest that matches it."""
     table = sorted(
         ((prefix, portfolio) for portfolio, values in prefixes.items() for prefix in values),

@@ -117,11 +117,23 @@ class Scope(StrEnum):
 
 
 class Computed(StrEnum):
-    """Indicators Boucle measures from its own tasks, never typed in."""
+    """Indicators Boucle measures from its own tasks or the buyer's DECP data, never typed in."""
 
     watch_reviews_on_time = "watch_reviews_on_time"  # % of regulatory-watch reviews on time
     trainings_held = "trainings_held"  # training sessions done
     sourcing_meetings_held = "sourcing_meetings_held"  # supplier meetings done
+    # % of the year's notified contracts (in number) with this consideration, from DECP data
+    decp_environmental = "decp.environmental"
+    decp_social = "decp.social"
+    decp_reserved = "decp.reserved"
+    decp_social_clause = "decp.social_clause"
+    decp_social_criterion = "decp.social_criterion"
+    decp_environmental_clause = "decp.environmental_clause"
+    decp_environmental_criterion = "decp.environmental_criterion"
+
+    @property
+    def from_contracts(self) -> bool:
+        return self.value.startswith("decp.")
 
 
 class Pillar(StrEnum):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from domain.model import Aggregation, Computed, Direction, Indicator, Kind, PlanFile
+from domain.model import Aggregation, Computed, Direction, Indicator, Kind, PlanFile, Scope
 
 AT_RISK_PROGRESS = 0.5  # at least half-way from baseline to target
 
@@ -86,6 +86,11 @@ class Scorecard(BaseModel):
     tasks: TaskScore
 
 
+# Contract shares of the whole organisation are keyed "organisation/decp.social", a
+# portfolio's own (its CPV prefixes' contracts) "decp.social".
+ORGANISATION_SHARES = "organisation/"
+
+
 def portfolio_indicators(document: PlanFile, portfolio: str) -> list[Indicator]:
     """Indicators that concern a portfolio: its own and the organisation-wide ones."""
     return [
@@ -100,9 +105,15 @@ def year_figure(
     points: dict[str, list[IndicatorValuePoint]],
     outcomes: list[TaskOutcome],
     zone: ZoneInfo,
+    contract_shares: dict[str, float | None] | None = None,
 ) -> tuple[float | None, list[SeriesPoint]]:
     """The year's figure by the indicator's aggregation, and how it built up checkpoint by
     checkpoint (each point is the figure as it stood after that period's values)."""
+    if indicator.computed is not None and indicator.computed.from_contracts:
+        key = indicator.computed.value
+        if indicator.scope == Scope.organisation:
+            key = f"{ORGANISATION_SHARES}{key}"
+        return (contract_shares or {}).get(key), []
     if indicator.computed is not None:
         return computed_figure(indicator.computed, outcomes, zone), []
     if indicator.aggregation == Aggregation.ratio:
@@ -254,9 +265,11 @@ def compute_scorecard(
     outcomes: list[TaskOutcome],
     now: datetime,
     earlier: list[IndicatorValuePoint] | None = None,
+    contract_shares: dict[str, float | None] | None = None,
 ) -> Scorecard:
     """The portfolio's year: each indicator's figure by its aggregation, against its target,
-    with the same figure in earlier years (`earlier`: values of those years, `year` set)."""
+    with the same figure in earlier years (`earlier`: values of those years, `year` set);
+    `contract_shares`: the DECP figures (`decp.*`, percent of contracts) of the portfolio."""
     zone = document.organisation.zone
     by_indicator: dict[str, list[IndicatorValuePoint]] = {}
     for point in values:
@@ -267,7 +280,7 @@ def compute_scorecard(
             by_year.setdefault(point.year, {}).setdefault(point.indicator, []).append(point)
     scores = []
     for indicator in portfolio_indicators(document, portfolio):
-        value, series = year_figure(indicator, by_indicator, outcomes, zone)
+        value, series = year_figure(indicator, by_indicator, outcomes, zone, contract_shares)
         history = {}
         for past_year, points in sorted(by_year.items()):
             if indicator.computed is None:

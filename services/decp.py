@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlmodel import Session, select
 
 from domain.decp import DecpError, Scope, read_decp
 from domain.decp_figures import DecpSummary, portfolio_by_cpv, summarise
 from domain.law import law_for
-from store.decp import StoredContracts, store_contracts, stored_contracts
-from store.tables import Organisation, Portfolio
+from store.decp import (
+    StoredContracts,
+    organisation_document,
+    organisation_sirets,
+    store_contracts,
+    stored_contracts,
+)
+from store.tables import Portfolio
 
 
 @dataclass
@@ -24,17 +29,6 @@ class DecpImport:
     records: int
     left_out: int  # other buyers' or other years' records
     skipped: list[DecpError] = field(default_factory=list)  # with --skip-invalid
-
-
-def organisation_sirets(session: Session) -> frozenset[str]:
-    """The SIRETs the plan file gives the organisation (empty: none declared)."""
-    return frozenset(_organisation(session).get("sirets") or ())
-
-
-def _organisation(session: Session) -> dict[str, Any]:
-    stored = session.get(Organisation, 1)
-    document: dict[str, Any] = (stored.document or {}).get("organisation", {}) if stored else {}
-    return document
 
 
 def import_decp(
@@ -65,7 +59,7 @@ def year_summary(session: Session, year: int, *, art35_from: date | None = None)
     return summarise(
         contracts,
         law_for(year),
-        buyer_category=_organisation(session).get("buyer_category", "local"),
+        buyer_category=organisation_document(session).get("buyer_category", "local"),
         art35_from=art35_from,
         portfolio_of=portfolio_by_cpv(prefixes) if any(prefixes.values()) else None,
     )

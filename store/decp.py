@@ -9,12 +9,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from domain.decp import Contract
-from store.tables import DecpContract
+from domain.decp_figures import portfolio_by_cpv, summarise
+from domain.law import law_for
+from domain.scorecard import ORGANISATION_SHARES
+from store.tables import DecpContract, Organisation, Portfolio
 
 BATCH = 500  # uids per lookup: well under SQLite's and PostgreSQL's bound-parameter limits
 
@@ -80,6 +84,39 @@ def stored_contracts(session: Session, year: int, sirets: Iterable[str] = ()) ->
         )
         for row in session.exec(query.order_by(col(DecpContract.notified), col(DecpContract.uid)))
     ]
+
+
+def contract_shares(session: Session, portfolio: str, year: int) -> dict[str, float | None]:
+    """The year's DECP shares (percent of contracts, in number) for the scorecard: the whole
+    organisation's, and the portfolio's own when it has CPV prefixes; empty without contracts."""
+    contracts = stored_contracts(session, year, organisation_sirets(session))
+    if not contracts:
+        return {}
+    organisation = organisation_document(session)
+    law = law_for(year)
+    category = organisation.get("buyer_category", "local")
+    shares: dict[str, float | None] = {
+        f"{ORGANISATION_SHARES}{name}": figure.share_count
+        for name, figure in summarise(contracts, law, buyer_category=category).indicators.items()
+    }
+    row = session.get(Portfolio, portfolio)
+    if row is not None and row.cpv:
+        mine = [c for c in contracts if portfolio_by_cpv({portfolio: row.cpv})(c) == portfolio]
+        own = summarise(mine, law, buyer_category=category)
+        shares |= {name: figure.share_count for name, figure in own.indicators.items()}
+    return shares
+
+
+def organisation_sirets(session: Session) -> frozenset[str]:
+    """The SIRETs the plan file gives the organisation (empty: none declared)."""
+    return frozenset(organisation_document(session).get("sirets") or ())
+
+
+def organisation_document(session: Session) -> dict[str, Any]:
+    """The plan file's `organisation` section as last imported."""
+    stored = session.get(Organisation, 1)
+    document: dict[str, Any] = (stored.document or {}).get("organisation", {}) if stored else {}
+    return document
 
 
 def _batches(contracts: list[Contract]) -> Iterator[list[Contract]]:

@@ -16,6 +16,7 @@ from domain.scorecard import (
     score_tasks,
 )
 from domain.values_csv import ORGANISATION
+from store.decp import contract_shares
 from store.tables import Cycle, IndicatorValue, Organisation, PlanVersion, Task
 
 
@@ -82,5 +83,12 @@ def cycle_scorecard(session: Session, cycle: Cycle, now: datetime) -> Scorecard:
             tasks=score_tasks(outcomes, zone, now),
         )
     return compute_scorecard(
-        document, cycle.portfolio, cycle.year, points, outcomes, now, earlier=earlier
+        document,
+        cycle.portfolio,
+        cycle.year,
+        points,
+        outcomes,
+        now,
+        earlier=earlier,
+        contract_shares=contract_shares(session, cycle.portfolio, cycle.year),
     )

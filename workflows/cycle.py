@@ -419,6 +419,7 @@ class PortfolioCycleWorkflow(YearTasks):
                 facts.outcomes,
                 workflow.now(),
                 earlier=facts.earlier,
+                contract_shares=facts.contract_shares,
             )
             await self._activity(ActivityName.save_scorecard, self.state.scorecard)
             await self._plan_notice(

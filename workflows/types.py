@@ -253,6 +253,8 @@ class EvaluationFacts(BaseModel):
     values: list[IndicatorValuePoint]
     outcomes: list[TaskOutcome]
     earlier: list[IndicatorValuePoint] = Field(default_factory=list)  # earlier years
+    # The portfolio's DECP figures (`decp.*`: percent of the year's contracts), when stored.
+    contract_shares: dict[str, float | None] = Field(default_factory=dict)
 
 
 class DraftRecord(BaseModel):

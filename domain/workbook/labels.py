@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from domain.model import (
     Aggregation,
+    BuyerCategory,
     Computed,
     Direction,
     Kind,
@@ -61,6 +62,13 @@ CHOICES: dict[str, dict[str, str]] = {
         Computed.watch_reviews_on_time: "revues de veille à l'heure",
         Computed.trainings_held: "formations tenues",
         Computed.sourcing_meetings_held: "rencontres fournisseurs tenues",
+        Computed.decp_environmental: "DECP : considération environnementale",
+        Computed.decp_social: "DECP : considération sociale",
+        Computed.decp_reserved: "DECP : marché réservé",
+        Computed.decp_social_clause: "DECP : clause sociale",
+        Computed.decp_social_criterion: "DECP : critère social",
+        Computed.decp_environmental_clause: "DECP : clause environnementale",
+        Computed.decp_environmental_criterion: "DECP : critère environnemental",
     },
     "on_holiday": {
         OnHoliday.next_working_day: "jour ouvré suivant",
@@ -68,6 +76,11 @@ CHOICES: dict[str, dict[str, str]] = {
         OnHoliday.keep: "garder la date",
     },
     "locale": {Locale.fr: "fr", Locale.en: "en"},
+    "buyer_category": {
+        BuyerCategory.local: "collectivité",
+        BuyerCategory.central: "État",
+        BuyerCategory.utility: "entité adjudicatrice",
+    },
     "weekday": {
         Weekday.MO: "lundi",
         Weekday.TU: "mardi",

@@ -59,6 +59,20 @@ ORGANISATION_ROWS = (
         "une échéance un jour férié ou chômé passe au jour ouvré suivant, précédent, ou reste",
         "on_holiday",
     ),
+    Column(
+        "sirets",
+        "SIRET",
+        "ids",
+        "les SIRET de l'organisation (14 chiffres), séparés par des virgules : ses marchés "
+        "dans les données essentielles (DECP)",
+    ),
+    Column(
+        "buyer_category",
+        "Catégorie d'acheteur",
+        "choice",
+        "collectivité, État ou entité adjudicatrice : le seuil européen qui s'applique",
+        "buyer_category",
+    ),
 )
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
@@ -79,6 +93,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("name", "Nom", "text", "le nom du portefeuille d'achats", required=True),
         Column("owner", "Responsable", "id", "l'identifiant d'une personne", "person"),
         Column("buyers", "Acheteurs", "ids", "des identifiants séparés par des virgules", "person"),
+        Column("cpv", "Codes CPV", "ids", "les débuts des codes CPV de ses marchés : « 45, 9091 »"),
     ),
     PLANS: (
         *PLAN_KEY,

@@ -10,6 +10,7 @@ from domain.model import Role
 from domain.validation import load_plan
 from services.settings import Settings
 from services.tokens import create_token
+from store.tables import Cycle
 from tests.api.test_api import client
 from tests.domain.test_decp import OURS, SHAPES
 from tests.engine.support import store_with
@@ -30,8 +31,7 @@ def _app(tmp_path: Path):  # noqa: ANN202
     sessions = store_with(load_plan(PLAN), tmp_path)
     with sessions() as session:
         tokens = {
-            role: create_token(session, person, f"{role} test")
-            for role, person in PEOPLE.items()
+            role: create_token(session, person, f"{role} test") for role, person in PEOPLE.items()
         }
         session.commit()
     return create_app(Settings(data_dir=tmp_path), sessions=sessions), tokens
@@ -101,3 +101,40 @@ async def test_the_direction_reads_the_figures_and_a_buyer_imports_nothing(tmp_p
         async with client(app, tokens[Role.buyer]) as buyer:
             hidden = await buyer.get("/decp/2026")
     assert read.status_code == 200 and refused.status_code == 403 and hidden.status_code == 403
+
+
+SCORED = PLAN.replace(
+    "indicators:\n",
+    "indicators:\n"
+    "  - {id: part-env, name: Part des marchés avec une considération environnementale,\n"
+    "     unit: percent, computed: decp.environmental, scope: organisation, target: 100}\n"
+    "  - {id: part-soc-resto, name: Part des marchés de restauration avec une considération "
+    "sociale,\n     unit: percent, computed: decp.social, target: 30,\n"
+    "     portfolios: [restauration]}\n",
+    1,
+)
+
+
+async def test_the_scorecard_reads_the_shares_from_the_stored_contracts(tmp_path: Path) -> None:
+    sessions = store_with(load_plan(SCORED), tmp_path)
+    with sessions() as session:
+        session.add(Cycle(id="restauration/2027", portfolio="restauration", year=2027,
+                          phase="executing", workflow_id="cycle:restauration:2027",
+                          plan_version=1))  # fmt: skip
+        token = create_token(session, "qdd")
+        session.commit()
+    app = create_app(Settings(data_dir=tmp_path), sessions=sessions)
+    # The same contracts, a year later: the plan is 2027's.
+    year_on = SHAPES["official.json"].replace("2026-", "2027-").replace("2025-", "2026-")
+    async with app.router.lifespan_context(app), client(app, token) as officer:
+        before = await officer.get("/cycles/restauration/2027/scorecard")
+        await officer.post("/decp", **_upload(year_on))
+        after = await officer.get("/cycles/restauration/2027/scorecard")
+    figures = {s["indicator"]: s["value"] for s in before.json()["indicators"]}
+    assert figures == {"part-env": None, "part-soc-resto": None, "part-bio": None}
+    scores = {s["indicator"]: (s["value"], s["status"]) for s in after.json()["indicators"]}
+    # Three contracts in five have an environmental consideration; restauration's one (CPV 15,
+    # 300 000 €) has no social consideration: 0 % against a target of 30 %.
+    assert scores["part-env"][0] == 60.0
+    assert scores["part-soc-resto"][0] == 0.0
+    assert scores["part-soc-resto"][1] == "off_track"
