@@ -45,6 +45,8 @@ def write_xlsx(sheets: list[SheetOut], lists_sheet: str) -> bytes:
                     cell.number_format = DATETIME_FORMAT
                 elif cell.is_date and cell.number_format.startswith("h"):
                     cell.number_format = TIME_FORMAT
+                if cell.data_type == "f":  # text that starts with "=" stays text, not a formula
+                    cell.data_type = "s"
                 if isinstance(cell.value, str) and "\n" in cell.value:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
         for (row_index, column_index), note in sheet.notes.items():

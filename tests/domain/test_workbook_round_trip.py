@@ -18,6 +18,7 @@ from domain.workbook.phrases import (
 )
 from services.plan_files import read_plan_bytes, write_plan_workbook
 from tests.domain.workbook_plans import every_plan
+from tests.plans import plan_with
 
 
 @cache
@@ -101,3 +102,18 @@ def test_durations_words_read_in_other_spellings_and_odd_forms_stay_as_written()
     assert duration_words("PT90M") == "90 min"
     assert duration_words("P0D") == "0 jour"
     assert duration_iso("15 min 2 h") == "15 min 2 h"  # out of order: left to validation
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_text_that_looks_like_a_formula_a_number_or_a_date_stays_text(fmt: str) -> None:
+    plan = plan_with(
+        """
+        - {id: "2027", kind: training_session, title: "=SOMME(A1:A9)", location: "2027-03-16",
+           start: "2027-03-16T14:00", duration: PT90M, assignees: [qdd], attendees: [resto],
+           description: "  deux lignes\\n\\tet un  double espace ", rrule: "FREQ=YEARLY;COUNT=1"}
+        """
+    )
+    again = read_plan_bytes(f"plan.{fmt}", write_plan_workbook(plan, fmt))  # type: ignore[arg-type]
+    assert again.model_dump() == plan.model_dump()
+    (item,) = again.plans[0].items
+    assert (item.title, item.location) == ("=SOMME(A1:A9)", "2027-03-16")
