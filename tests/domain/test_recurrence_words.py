@@ -264,6 +264,7 @@ TABLE = [
         "every Monday in January, February and March",
     ),
     ("FREQ=YEARLY;BYMONTH=6;BYMONTHDAY=31", MONDAY_4_JANUARY, NEVER["fr"], NEVER["en"]),
+    ("FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=-30;COUNT=3", MONDAY_4_JANUARY, NEVER["fr"], NEVER["en"]),
     (
         "FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO",
         MONDAY_4_JANUARY,
