@@ -38,6 +38,7 @@ format: install
 bench: bytecode
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.engine
+	$(BIN)/python -m benchmarks.decp
 	$(BIN)/python -m benchmarks.fuzz_plan --seconds 300
 
 clean:

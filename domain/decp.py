@@ -38,6 +38,11 @@ ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")  # a time or an offset may fo
 # Values in one CSV cell: the consolidated export joins them with a comma or a semicolon.
 CELL_SEPARATOR = re.compile(r"\s*[,;|]\s*")
 MAX_TEXT = 1000  # the schema's limit for `objet`
+# Where the contracts' list opens: [...], {"marches": [...]} or {"marches": {"marche": [...]}}.
+RECORDS_LIST = re.compile(r'^\s*\[|"marches?"\s*:\s*\[')
+ENVELOPE_SEARCH = 10_000  # the list opens near the start; past this, read the whole document
+MARKER = "\u0000boucle: the contracts' list\u0000"
+SPACE = re.compile(r"[ \t\n\r]*")
 
 MESSAGES: dict[str, dict[str, str]] = {
     "json": {"fr": "JSON illisible : {detail}", "en": "unreadable JSON: {detail}"},
@@ -169,29 +174,79 @@ def read_decp(data: bytes, filename: str, scope: Scope = Scope()) -> DecpFile:
         return DecpFile(errors=[DecpError(0, "", "encoding", (("offset", error.start),))])
     if filename.lower().endswith(".csv"):
         return _keep(_csv_records(text), scope, line_based=True)
-    return _keep(_json_records(text), scope, line_based=False)
+    try:  # record by record: a région's 50,000 contracts never sit in memory as one tree
+        return _keep(_json_records(text), scope, line_based=False)
+    except _ReadWhole:
+        return _keep(_whole_json_records(text), scope, line_based=False)
 
 
 Record = tuple[int, Any]  # position (record number or CSV line), raw record or an error
 
 
 def _json_records(text: str) -> Iterator[Record | DecpError]:
+    """The records of a JSON file, decoded one at a time when its list can be found."""
+    found = RECORDS_LIST.search(text)
+    if found is None or found.start() > ENVELOPE_SEARCH:
+        yield from _whole_json_records(text)
+        return
+    opening = found.end() - 1
+    decoder = json.JSONDecoder()
+    position, number = _skip_space(text, opening + 1), 0
+    closing = None
+    while closing is None:
+        if text.startswith("]", position):
+            closing = position + 1
+            break
+        try:
+            record, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError:
+            raise _ReadWhole from None
+        number += 1
+        yield number, record
+        position = _skip_space(text, position)
+        if text.startswith(",", position):
+            position = _skip_space(text, position + 1)
+        elif not text.startswith("]", position):
+            raise _ReadWhole
+    # The rest of the document, with the list swapped for a marker, must lead to that list.
+    try:
+        envelope = json.loads(f"{text[:opening]}{json.dumps(MARKER)}{text[closing:]}")
+    except json.JSONDecodeError:
+        raise _ReadWhole from None
+    if _records_of(envelope) != MARKER:
+        raise _ReadWhole
+
+
+def _whole_json_records(text: str) -> Iterator[Record | DecpError]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         detail = f"{error.msg} (ligne {error.lineno}, colonne {error.colno})"
         yield DecpError(0, "", "json", (("detail", detail),))
         return
+    records = _records_of(document)
+    if not isinstance(records, list):
+        yield DecpError(0, "", "shape", (("found", _kind(records)),))
+        return
+    yield from enumerate(records, start=1)
+
+
+def _records_of(document: Any) -> Any:
+    """The list of contracts of each shape: {"marches": {"marche": [...]}}, {"marches":
+    [...]}, a bare list, or one contract."""
     if isinstance(document, dict) and "marches" in document:
         document = document["marches"]
-        if isinstance(document, dict):  # the official shape: {"marches": {"marche": [...]}}
+        if isinstance(document, dict):
             document = document.get("marche", [])
-    if isinstance(document, dict):
-        document = [document]
-    if not isinstance(document, list):
-        yield DecpError(0, "", "shape", (("found", _kind(document)),))
-        return
-    yield from enumerate(document, start=1)
+    return [document] if isinstance(document, dict) else document
+
+
+def _skip_space(text: str, position: int) -> int:
+    return SPACE.match(text, position).end()  # type: ignore[union-attr]
+
+
+class _ReadWhole(Exception):
+    """The list could not be read record by record: parse the whole document instead."""
 
 
 # Consolidated exports flatten nested fields with a dot or an underscore.

@@ -255,3 +255,35 @@ def test_an_unreadable_file_says_why(data: bytes, name: str, expected: str) -> N
     read = read_decp(data, name)
     assert read.contracts == []
     assert read.errors[0].format(name).startswith(expected)
+
+
+def test_a_broken_record_or_trailing_text_is_a_json_error_with_its_line() -> None:
+    records = {"marches": {"marche": [official(r) for r in CONTRACTS]}}
+    official_text = json.dumps(records, indent=1, ensure_ascii=False)
+    broken = official_text.replace('"objet": "Marché 2026-003",', '"objet": "Marché 2026-003"', 1)
+    read = read_decp(broken.encode(), "f.json", SCOPE)
+    assert read.contracts == []
+    line = broken[: broken.index('"objet": "Marché 2026-003"')].count("\n") + 2
+    assert (
+        read.errors[0]
+        .format("f.json")
+        .startswith(
+            f"f.json:document: (document): JSON illisible : Expecting ',' delimiter (ligne {line}"
+        )
+    )
+    trailing = read_decp((official_text + "\n}").encode(), "f.json", SCOPE)
+    assert trailing.contracts == []
+    assert "JSON illisible : Extra data" in trailing.errors[0].message()
+
+
+def test_a_list_named_marche_elsewhere_than_the_contracts_is_not_taken_for_them() -> None:
+    # A concession (not a contract) listed first, holding a field named "marche": only the
+    # contracts under marches.marche count.
+    document = {
+        "marches": {
+            "contrat-concession": [{"id": "cc-1", "marche": [official(CONTRACTS[1])]}],
+            "marche": [official(CONTRACTS[0])],
+        }
+    }
+    read = read_decp(json.dumps(document).encode(), "f.json", SCOPE)
+    assert [c.id for c in read.contracts] == ["2026-001"] and read.errors == []
