@@ -68,7 +68,10 @@ def decp_summary(
     ] = BuyerCategory.local,
     art35_from: Annotated[
         str | None,
-        typer.Option(help="First notification date under art. 35 (default: the catalogue's)."),
+        typer.Option(
+            help="First notification date under art. 35 (default: BOUCLE_ART35_FROM, else "
+            "the catalogue's 2026-08-21)."
+        ),
     ] = None,
     skip_invalid: Annotated[
         bool, typer.Option(help="Sum up the valid records and list the others.")
@@ -76,7 +79,7 @@ def decp_summary(
     output: Annotated[SummaryFormat, typer.Option("--format")] = SummaryFormat.text,
 ) -> None:
     """Compute the year's legal shares and art. 35 gaps from a DECP file, storing nothing."""
-    start = _day(art35_from) if art35_from else None
+    start = _day(art35_from) if art35_from else _settings_start()
     try:
         data = file.read_bytes()
     except OSError as unreadable:
@@ -152,6 +155,12 @@ def decp_import(
         + (f" ; {result.left_out} d'autres acheteurs ou d'autres années" if result.left_out else "")
         + (f" ; {len(result.skipped)} erreur(s) laissée(s) de côté" if result.skipped else "")
     )
+
+
+def _settings_start() -> date | None:
+    from services.settings import get_settings
+
+    return get_settings().art35_from
 
 
 def _euros(amount: Decimal) -> str:

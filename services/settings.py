@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 import tempfile
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -74,6 +75,10 @@ class Settings(BaseSettings):
     oidc_client_secret: SecretStr | None = None
     oidc_name: str = ""  # the button's label: "ProConnect", "Intranet du Département"
     oidc_scopes: str = "openid email profile"
+
+    # First notification date under art. 35 Climat et résilience; unset: the catalogue's
+    # (domain/law.yaml: 21 August 2026; sources say 21 or 22).
+    art35_from: date | None = None
 
     @property
     def oidc_enabled(self) -> bool:

@@ -78,4 +78,6 @@ def read_decp_year(year: Year, request: Request, person: Staff) -> dict[str, Any
     """The year's legal figures from the stored contracts: each indicator's count, value and
     shares with the contracts behind it, per portfolio, and the art. 35 gaps to explain."""
     with request.app.state.sessions() as session:
-        return year_summary(session, year).as_json()
+        return year_summary(
+            session, year, art35_from=request.app.state.settings.art35_from
+        ).as_json()

@@ -85,3 +85,17 @@ def test_a_missing_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     result = runner.invoke(app, ["decp", "summary", absent, "--year", "2026"])
     assert result.exit_code == 2
     assert "absent.json" in result.stderr and "Traceback" not in result.output
+
+
+def test_the_art35_start_is_a_setting(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    from services.settings import get_settings
+
+    monkeypatch.setenv("BOUCLE_ART35_FROM", "2026-08-20")
+    get_settings.cache_clear()
+    path = _file(tmp_path, "nord.json", SHAPES["official.json"])
+    args = ["decp", "summary", str(path), "--year", "2026", "--siret", OURS, "--format", "json"]
+    result = runner.invoke(app, args)
+    get_settings.cache_clear()
+    summary = json.loads(result.stdout)
+    assert summary["art35_from"] == "2026-08-20"
+    assert ("2026-005", "environmental") in [(g["id"], g["missing"]) for g in summary["art35_gaps"]]
