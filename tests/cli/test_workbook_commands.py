@@ -12,7 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from boucle.cli import app
+from domain.validation import load_plan
 from domain.workbook.writer import _encode, plan_sheets
+from services.plan_files import read_plan_bytes, write_plan_workbook
+from tests.domain.workbook_plans import FULL_PLAN
 from tests.plans import plan_with
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo-plan.yaml"
@@ -130,3 +133,30 @@ def test_a_workbook_libreoffice_saved_again_reads_back_the_same_plan(
     code, out, err = run("simulate", str(resaved), "--format", "json")
     assert code == 0, err
     assert out == demo_timeline
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.parametrize(("written", "saved_as"), [("ods", "xlsx"), ("xlsx", "ods")])
+def test_every_field_survives_libreoffice_saving_the_workbook(
+    tmp_path: Path, written: str, saved_as: str
+) -> None:
+    plan = load_plan(FULL_PLAN)
+    exported = tmp_path / f"complet.{written}"
+    exported.write_bytes(write_plan_workbook(plan, written))  # type: ignore[arg-type]
+    subprocess.run(
+        [
+            str(SOFFICE),
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            saved_as,
+            "--outdir",
+            str(tmp_path / "converted"),
+            str(exported),
+        ],
+        capture_output=True,
+        check=True,
+        timeout=180,
+    )
+    resaved = (tmp_path / "converted" / f"complet.{saved_as}").read_bytes()
+    assert read_plan_bytes(f"complet.{saved_as}", resaved).model_dump() == plan.model_dump()

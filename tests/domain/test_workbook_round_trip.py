@@ -9,6 +9,7 @@ import pytest
 from boucle.simulation_output import as_json
 from domain.model import PlanFile
 from domain.simulation import simulate
+from domain.validation import load_plan
 from domain.workbook.phrases import (
     RecurrenceColumns,
     columns_rule,
@@ -17,7 +18,7 @@ from domain.workbook.phrases import (
     rule_columns,
 )
 from services.plan_files import read_plan_bytes, write_plan_workbook
-from tests.domain.workbook_plans import every_plan
+from tests.domain.workbook_plans import FULL_PLAN, every_plan
 from tests.plans import plan_with
 
 
@@ -117,3 +118,12 @@ def test_text_that_looks_like_a_formula_a_number_or_a_date_stays_text(fmt: str) 
     assert again.model_dump() == plan.model_dump()
     (item,) = again.plans[0].items
     assert (item.title, item.location) == ("=SOMME(A1:A9)", "2027-03-16")
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_every_field_of_the_plan_format_survives_the_workbook(fmt: str) -> None:
+    plan = load_plan(FULL_PLAN)
+    again = read_plan_bytes(f"plan.{fmt}", write_plan_workbook(plan, fmt))  # type: ignore[arg-type]
+    assert again.model_dump() == plan.model_dump()
+    assert again.plans[1].items[0].reminders == plan.plans[1].items[0].reminders
+    assert again.plans[1].items[1].reminders is not None
