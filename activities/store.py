@@ -13,7 +13,7 @@ from temporalio import activity
 from domain.next_year import Review
 from domain.scorecard import Scorecard
 from store.database import SessionFactory
-from store.decp import contract_shares
+from store.decp import contract_facts
 from store.facts import evaluation_facts
 from store.plans import document_digest
 from store.tables import Cycle, IndicatorValue, PlanVersion, Task, TaskPerson
@@ -234,9 +234,13 @@ class StoreActivities:
         with self.sessions() as session:
             points, outcomes, earlier = evaluation_facts(session, cycle_id)
             portfolio, year = cycle_id.rsplit("/", 1)
-            shares = contract_shares(session, portfolio, int(year))
+            shares, gaps = contract_facts(session, portfolio, int(year))
         return EvaluationFacts(
-            values=points, outcomes=outcomes, earlier=earlier, contract_shares=shares
+            values=points,
+            outcomes=outcomes,
+            earlier=earlier,
+            contract_shares=shares,
+            art35_gaps=gaps,
         )
 
     @activity.defn(name=ActivityName.save_scorecard)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -78,12 +79,24 @@ class TaskScore(BaseModel):
     open: int = 0
 
 
+class ContractGap(BaseModel):
+    """A contract notified under art. 35 Climat et résilience without what it requires."""
+
+    id: str
+    objet: str
+    amount: float  # € HT
+    notified: date  # DECP has no launch date: the notification date stands in
+    missing: Literal["environmental", "social"]
+
+
 class Scorecard(BaseModel):
     portfolio: str
     year: int
     computed_at: datetime
     indicators: list[IndicatorScore]
     tasks: TaskScore
+    # The portfolio's contracts (by its CPV prefixes) that art. 35 asks to explain.
+    art35_gaps: list[ContractGap] = Field(default_factory=list)
 
 
 # Contract shares of the whole organisation are keyed "organisation/decp.social", a
@@ -266,6 +279,7 @@ def compute_scorecard(
     now: datetime,
     earlier: list[IndicatorValuePoint] | None = None,
     contract_shares: dict[str, float | None] | None = None,
+    art35_gaps: list[ContractGap] | None = None,
 ) -> Scorecard:
     """The portfolio's year: each indicator's figure by its aggregation, against its target,
     with the same figure in earlier years (`earlier`: values of those years, `year` set);
@@ -294,4 +308,5 @@ def compute_scorecard(
         computed_at=now,
         indicators=scores,
         tasks=score_tasks(outcomes, zone, now),
+        art35_gaps=art35_gaps or [],
     )

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from domain.decp import Contract
 from domain.decp_figures import portfolio_by_cpv, summarise
 from domain.law import law_for
-from domain.scorecard import ORGANISATION_SHARES
+from domain.scorecard import ORGANISATION_SHARES, ContractGap
 from store.tables import DecpContract, Organisation, Portfolio
 
 BATCH = 500  # uids per lookup: well under SQLite's and PostgreSQL's bound-parameter limits
@@ -86,25 +86,39 @@ def stored_contracts(session: Session, year: int, sirets: Iterable[str] = ()) ->
     ]
 
 
-def contract_shares(session: Session, portfolio: str, year: int) -> dict[str, float | None]:
-    """The year's DECP shares (percent of contracts, in number) for the scorecard: the whole
-    organisation's, and the portfolio's own when it has CPV prefixes; empty without contracts."""
+def contract_facts(
+    session: Session, portfolio: str, year: int, art35_from: date | None = None
+) -> tuple[dict[str, float | None], list[ContractGap]]:
+    """The year's DECP shares for the scorecard (percent of contracts, in number: the whole
+    organisation's, and the portfolio's own when it has CPV prefixes) and the portfolio's art. 35
+    gaps; nothing without contracts."""
     contracts = stored_contracts(session, year, organisation_sirets(session))
     if not contracts:
-        return {}
-    organisation = organisation_document(session)
+        return {}, []
     law = law_for(year)
-    category = organisation.get("buyer_category", "local")
+    category = organisation_document(session).get("buyer_category", "local")
+    everything = summarise(contracts, law, buyer_category=category, art35_from=art35_from)
     shares: dict[str, float | None] = {
         f"{ORGANISATION_SHARES}{name}": figure.share_count
-        for name, figure in summarise(contracts, law, buyer_category=category).indicators.items()
+        for name, figure in everything.indicators.items()
     }
     row = session.get(Portfolio, portfolio)
-    if row is not None and row.cpv:
-        mine = [c for c in contracts if portfolio_by_cpv({portfolio: row.cpv})(c) == portfolio]
-        own = summarise(mine, law, buyer_category=category)
-        shares |= {name: figure.share_count for name, figure in own.indicators.items()}
-    return shares
+    if row is None or not row.cpv:
+        return shares, []
+    mine = [c for c in contracts if portfolio_by_cpv({portfolio: row.cpv})(c) == portfolio]
+    own = summarise(mine, law, buyer_category=category, art35_from=art35_from)
+    shares |= {name: figure.share_count for name, figure in own.indicators.items()}
+    gaps = [
+        ContractGap(
+            id=gap.contract.id,
+            objet=gap.contract.objet,
+            amount=float(gap.contract.amount),
+            notified=gap.contract.notified,
+            missing=gap.missing,
+        )
+        for gap in own.art35_gaps
+    ]
+    return shares, gaps
 
 
 def organisation_sirets(session: Session) -> frozenset[str]:

@@ -16,7 +16,7 @@ from domain.scorecard import (
     score_tasks,
 )
 from domain.values_csv import ORGANISATION
-from store.decp import contract_shares
+from store.decp import contract_facts
 from store.tables import Cycle, IndicatorValue, Organisation, PlanVersion, Task
 
 
@@ -82,6 +82,7 @@ def cycle_scorecard(session: Session, cycle: Cycle, now: datetime) -> Scorecard:
             indicators=[],
             tasks=score_tasks(outcomes, zone, now),
         )
+    shares, gaps = contract_facts(session, cycle.portfolio, cycle.year)
     return compute_scorecard(
         document,
         cycle.portfolio,
@@ -90,5 +91,6 @@ def cycle_scorecard(session: Session, cycle: Cycle, now: datetime) -> Scorecard:
         outcomes,
         now,
         earlier=earlier,
-        contract_shares=contract_shares(session, cycle.portfolio, cycle.year),
+        contract_shares=shares,
+        art35_gaps=gaps,
     )

@@ -420,6 +420,7 @@ class PortfolioCycleWorkflow(YearTasks):
                 workflow.now(),
                 earlier=facts.earlier,
                 contract_shares=facts.contract_shares,
+                art35_gaps=facts.art35_gaps,
             )
             await self._activity(ActivityName.save_scorecard, self.state.scorecard)
             await self._plan_notice(

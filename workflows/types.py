@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from domain.execution import ExecutedPlan, PlanChanges
 from domain.model import Organisation, PlanFile
 from domain.next_year import Review
-from domain.scorecard import IndicatorValuePoint, Scorecard, TaskOutcome
+from domain.scorecard import ContractGap, IndicatorValuePoint, Scorecard, TaskOutcome
 from domain.tasks import Task
 from domain.timeline import Notice
 
@@ -255,6 +255,7 @@ class EvaluationFacts(BaseModel):
     earlier: list[IndicatorValuePoint] = Field(default_factory=list)  # earlier years
     # The portfolio's DECP figures (`decp.*`: percent of the year's contracts), when stored.
     contract_shares: dict[str, float | None] = Field(default_factory=dict)
+    art35_gaps: list[ContractGap] = Field(default_factory=list)  # the portfolio's contracts
 
 
 class DraftRecord(BaseModel):

@@ -138,3 +138,13 @@ async def test_the_scorecard_reads_the_shares_from_the_stored_contracts(tmp_path
     assert scores["part-env"][0] == 60.0
     assert scores["part-soc-resto"][0] == 0.0
     assert scores["part-soc-resto"][1] == "off_track"
+    # Restauration's contract, notified on 15 September 2027 after art. 35 applies, is a gap.
+    assert after.json()["art35_gaps"] == [
+        {
+            "id": "2027-002",
+            "objet": "Marché 2027-002",
+            "amount": 300000.0,
+            "notified": "2027-09-15",
+            "missing": "social",
+        }
+    ]
