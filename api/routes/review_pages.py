@@ -26,11 +26,11 @@ from api.models import ReviewBody
 from api.page_text import TEXT
 from api.report_pdf import STATUSES, report_downloads
 from api.review_facts import review_facts
-from api.routes.plan_pages import Officer, Portfolio_, Staff, Year
+from api.routes.plan_pages import Portfolio_, Year
 from api.routes.task_pages import locale_of, refused_text
 from api.updates import cycle_update
-from api.web import csrf_ok, page
-from domain.model import PlanFile, Unit
+from api.web import csrf_ok, gate, page
+from domain.model import PlanFile, Role, Unit
 from services.plans import import_plans
 from store.tables import Cycle, Person, PlanVersion
 from workflows.cycle import PortfolioCycleWorkflow
@@ -48,6 +48,12 @@ router = APIRouter(
         503: {"description": "the workflow engine is unreachable", "content": {"text/html": {}}},
     },
 )
+Staff = Annotated[
+    Person, gate(Role.officer, Role.direction, scope="the closing of every portfolio's year")
+]
+Officer = Annotated[
+    Person, gate(Role.officer, scope="records the year-end review and next year's targets")
+]
 LessonsField = Annotated[str, Form(max_length=40000)]
 DecisionsField = Annotated[str, Form(max_length=40000)]
 CsrfField = Annotated[str, Form(max_length=100)]
