@@ -39,6 +39,8 @@ bench: bytecode
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.engine
 	$(BIN)/python -m benchmarks.decp
+	$(BIN)/python -m benchmarks.workbook
+	$(BIN)/python -m benchmarks.plan_page
 	$(BIN)/python -m benchmarks.fuzz_plan --seconds 300
 
 clean:
