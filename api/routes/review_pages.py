@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import col, select
+from temporalio.service import RPCError
 
 from api.charts import figure
 from api.deps import get_temporal
@@ -281,7 +282,8 @@ async def save_next_targets(
             request.app.state.settings.task_queue,
             by=person.id,
         )
-    except ApiError as error:
+    except (ApiError, RPCError) as failure:
+        error = failure if isinstance(failure, ApiError) else ApiError(503, "temporal_down")
         with request.app.state.sessions() as session:
             reason = refused_text(error, locale_of(person, session))
         return await run_in_threadpool(

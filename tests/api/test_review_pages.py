@@ -16,12 +16,14 @@ from api.main import create_app
 from api.page_text import TEXT
 from api.routes.review_pages import parse_target
 from domain.documents import single_plan
+from domain.model import Role
 from services.settings import Settings
 from services.tokens import create_token
 from store.database import SessionFactory
-from store.tables import Cycle, IndicatorValue, PlanVersion, Task
+from store.tables import Cycle, IndicatorValue, Person, PlanVersion, Task
 from tests.api.test_api import client
 from tests.api.test_plan_pages import hidden, signed_in
+from tests.api.test_roles import seeded
 from tests.engine.support import RecordingMailer, running_worker, store_with
 from tests.plans import plan_with
 from workflows.cycle import PortfolioCycleWorkflow
@@ -276,3 +278,22 @@ def test_a_target_is_read_as_people_type_it() -> None:
         parse_target("nan", "count", t)[1]
         == "« nan » n'est pas un nombre (par exemple 25 ou 25,5)."
     )
+
+
+async def test_the_closing_page_speaks_english_to_an_english_officer(tmp_path: Path) -> None:
+    sessions, tokens = seeded(tmp_path)
+    with sessions() as session:
+        officer = session.get(Person, "qdd")
+        assert officer is not None
+        officer.locale = "en"
+        session.add(officer)
+        session.commit()
+    app = create_app(Settings(data_dir=tmp_path, secret_key=SECRET), sessions=sessions)
+    async with app.router.lifespan_context(app), client(app, tokens[Role.officer]) as officer:
+        shown = await officer.get(REVIEW_PAGE)
+    assert shown.status_code == 200
+    assert "<h1>Closing 2027 — Restauration</h1>" in shown.text
+    assert "Cycle being executed." in shown.text
+    assert "No review recorded." in shown.text  # its row says no evaluation date
+    assert "The 2028 draft plan is generated once the review is recorded." in shown.text
+    assert "Download the 2027 report (PDF)" in shown.text
