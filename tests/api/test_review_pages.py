@@ -289,8 +289,8 @@ async def test_the_closing_page_speaks_english_to_an_english_officer(tmp_path: P
         session.add(officer)
         session.commit()
     app = create_app(Settings(data_dir=tmp_path, secret_key=SECRET), sessions=sessions)
-    async with app.router.lifespan_context(app), client(app, tokens[Role.officer]) as officer:
-        shown = await officer.get(REVIEW_PAGE)
+    async with app.router.lifespan_context(app), client(app, tokens[Role.officer]) as http:
+        shown = await http.get(REVIEW_PAGE)
     assert shown.status_code == 200
     assert "<h1>Closing 2027 — Restauration</h1>" in shown.text
     assert "Cycle being executed." in shown.text
