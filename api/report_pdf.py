@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from babel.numbers import format_decimal
+
 from api.charts import COLOURS, LEGEND, Bar, completion_bars, figure, indicator_bars
 from api.templating import PAGES
 from domain.report import ACTION_STATUSES, AnnualReport
@@ -27,7 +29,26 @@ PHASES = {
     "improving": "en amélioration",
     "closed": "clos",
 }
-PILLARS = {"environmental": "environnemental", "social": "social", "economic": "économique"}
+PILLARS = {
+    "environmental": "environnemental",
+    "social": "social",
+    "economic": "économique",
+    "circular_economy": "économie circulaire",
+}
+
+
+MISSING_WORDS = {
+    "environmental": "aucune considération environnementale",
+    "social": "aucune considération sociale",
+}
+
+
+def euros(amount: float) -> str:
+    return f"{format_decimal(amount, locale='fr_FR', decimal_quantization=False)} € HT"
+
+
+def percent(share: float | None) -> str:
+    return "—" if share is None else f"{format_decimal(share, locale='fr_FR')} %"
 
 
 def report_downloads(year: int) -> dict[str, str]:
@@ -36,6 +57,7 @@ def report_downloads(year: int) -> dict[str, str]:
         "html": f"/dashboard/report/{year}",
         "pdf": f"/dashboard/report/{year}/pdf",
         "csv": f"/dashboard/report/{year}/csv",
+        "page": f"/dashboard/report/{year}/html",
     }
 
 
@@ -73,6 +95,9 @@ def report_context(report: AnnualReport, zone: Any) -> dict[str, Any]:
         "day": day,
         "downloads": report_downloads(report.year),
         "generated_text": day(report.generated_at),
+        "euros": euros,
+        "percent": percent,
+        "missing_words": MISSING_WORDS,
     }
 
 

@@ -140,6 +140,7 @@ class Pillar(StrEnum):
     environmental = "environmental"
     social = "social"
     economic = "economic"
+    circular_economy = "circular_economy"  # the SPASER's contribution to the circular economy
 
 
 class Level(StrEnum):
@@ -283,6 +284,8 @@ class Organisation(StrictModel):
     on_holiday: OnHoliday = OnHoliday.next_working_day
     sirets: list[Siret] = Field(default_factory=list)  # whose DECP contracts are the buyer's
     buyer_category: BuyerCategory = BuyerCategory.local  # which European threshold applies
+    # The last year whose SPASER indicators were published (every two years, CCP L2111-3).
+    indicators_published_for: int | None = Field(default=None, ge=2000, le=2100)
 
     @field_validator("timezone")
     @classmethod

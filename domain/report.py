@@ -9,13 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import math
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from domain.scorecard import Scorecard, TaskOutcome, on_time
+from domain.decp_figures import DecpSummary
+from domain.law import Law
+from domain.scorecard import ContractGap, Scorecard, TaskOutcome, on_time
 
 
 class MonthTasks(BaseModel):
@@ -64,17 +66,111 @@ class PortfolioReport(BaseModel):
         return [str(decision) for decision in found] if isinstance(found, list) else []
 
 
+class LegalFigure(BaseModel):
+    """One legal share from the year's DECP contracts, in number and in value."""
+
+    indicator: str  # decp.environmental …
+    label: str
+    count: int
+    amount: float
+    share_count: float | None
+    share_amount: float | None
+
+
+class Publication(BaseModel):
+    """Whether this report's year is one whose indicators are due for publication."""
+
+    due: bool
+    last: int | None  # the last year whose indicators were published
+    next: int  # the next year whose indicators are to be published
+
+
+class LegalSection(BaseModel):
+    """What the law asks the report to say about the year's notified contracts."""
+
+    contracts: int
+    amount: float
+    figures: list[LegalFigure]
+    art35_from: date
+    art35_gaps: list[ContractGap]
+    threshold: float  # the supplies-and-services threshold of the buyer's category
+    works_threshold: float
+
+
 class AnnualReport(BaseModel):
     organisation: str
     year: int
     generated_at: datetime
     portfolios: list[PortfolioReport]
     timezone: str = "Europe/Paris"  # the organisation's: dates are written as people read them
+    legal: LegalSection | None = None  # None: no DECP contract stored for the year
+    publication: Publication | None = None
+
+    def objectives_by_pillar(self) -> dict[str, list[tuple[str, ObjectiveReport]]]:
+        """Every portfolio's objectives under their pillar (social, environmental, …)."""
+        grouped: dict[str, list[tuple[str, ObjectiveReport]]] = {}
+        for portfolio in self.portfolios:
+            for objective in portfolio.objectives:
+                grouped.setdefault(objective.pillar or "", []).append((portfolio.name, objective))
+        return grouped
 
     @property
     def totals(self) -> dict[str, int]:
         keys = ("total", "done_on_time", "done_late", "missed", "cancelled")
         return {key: sum(getattr(p.scorecard.tasks, key) for p in self.portfolios) for key in keys}
+
+
+LEGAL_LABELS = {
+    "decp.environmental": "au moins une considération environnementale",
+    "decp.social": "au moins une considération sociale",
+    "decp.reserved": "marchés réservés",
+    "decp.social_clause": "une clause sociale",
+    "decp.social_criterion": "un critère social",
+    "decp.environmental_clause": "une clause environnementale",
+    "decp.environmental_criterion": "un critère environnemental",
+}
+PUBLICATION_EVERY = 2  # CCP L2111-3: the indicators are published every two years
+
+
+def legal_section(summary: DecpSummary, law: Law, buyer_category: str) -> LegalSection:
+    """The legal shares and the art. 35 gaps of the year, as the report shows them."""
+    return LegalSection(
+        contracts=summary.contracts,
+        amount=float(summary.amount),
+        figures=[
+            LegalFigure(
+                indicator=name,
+                label=LEGAL_LABELS[name],
+                count=figure.count,
+                amount=float(figure.amount),
+                share_count=figure.share_count,
+                share_amount=figure.share_amount,
+            )
+            for name, figure in summary.indicators.items()
+        ],
+        art35_from=summary.art35_from,
+        art35_gaps=[
+            ContractGap(
+                id=gap.contract.id,
+                objet=gap.contract.objet,
+                amount=float(gap.contract.amount),
+                notified=gap.contract.notified,
+                missing=gap.missing,
+            )
+            for gap in summary.art35_gaps
+        ],
+        threshold=float(law.thresholds.of(buyer_category)),
+        works_threshold=float(law.thresholds.works),
+    )
+
+
+def publication(year: int, last_published: int | None) -> Publication:
+    """Whether `year`'s indicators are due: two years after the last published, or now when
+    none ever was."""
+    if last_published is None or year >= last_published + PUBLICATION_EVERY:
+        return Publication(due=True, last=last_published, next=year)
+    return Publication(due=year == last_published, last=last_published,
+                       next=last_published + PUBLICATION_EVERY)  # fmt: skip
 
 
 def action_status(outcome: TaskOutcome, zone: ZoneInfo, now: datetime) -> str:
@@ -162,7 +258,43 @@ def report_csv(report: AnnualReport) -> str:
             )
         )
     _write_plan_sections(writer, report)
+    if report.legal is not None:
+        _write_legal_sections(writer, report.legal)
     return out.getvalue()
+
+
+def _write_legal_sections(writer: Any, legal: LegalSection) -> None:
+    """The year's shares from DECP data, then the contracts art. 35 asks to explain."""
+    writer.writerow(())
+    writer.writerow(
+        ("marchés notifiés avec", "nombre", "part en nombre", "montant", "part en valeur")
+    )
+    writer.writerow(("(tous)", legal.contracts, "100", _amount(legal.amount), "100"))
+    for figure in legal.figures:
+        writer.writerow(
+            (
+                _text(figure.label),
+                figure.count,
+                _number(figure.share_count),
+                _amount(figure.amount),
+                _number(figure.share_amount),
+            )
+        )
+    writer.writerow(())
+    writer.writerow(("article 35 : marché", "objet", "montant", "notifié le", "manque"))
+    for gap in legal.art35_gaps:
+        missing = "considération " + (
+            "environnementale" if gap.missing == "environmental" else "sociale"
+        )
+        writer.writerow(
+            (
+                _text(gap.id),
+                _text(gap.objet),
+                _number(gap.amount),
+                gap.notified.isoformat(),
+                missing,
+            )
+        )
 
 
 ACTION_STATUSES = {
@@ -218,6 +350,12 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def _text(value: str) -> str:
     """A text cell as text: one that a spreadsheet would run as a formula starts with '."""
     return f"'{value}" if value.startswith(FORMULA_START) else value
+
+
+def _amount(value: float) -> str:
+    """Euros as a French spreadsheet reads them, never in exponent form: 6600000 or 1234,5."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
 
 
 def _number(value: float | None) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from domain.decp_figures import summarise
+from domain.law import law_for
 from domain.model import Kind
 from domain.report import (
     ActionReport,
@@ -14,13 +16,18 @@ from domain.report import (
     ObjectiveReport,
     PortfolioReport,
     action_status,
+    legal_section,
     months_of,
+    publication,
 )
+from store.decp import organisation_document, organisation_sirets, stored_contracts
 from store.facts import cycle_plan, cycle_scorecard, evaluation_facts
 from store.tables import Cycle, Indicator, Organisation, Portfolio, Task
 
 
-def gather_report(session: Session, year: int, now: datetime) -> AnnualReport:
+def gather_report(
+    session: Session, year: int, now: datetime, art35_from: date | None = None
+) -> AnnualReport:
     organisation = session.get(Organisation, 1)
     zone = ZoneInfo(organisation.timezone if organisation else "Europe/Paris")
     names = {p.id: p.name for p in session.exec(select(Portfolio))}
@@ -74,10 +81,25 @@ def gather_report(session: Session, year: int, now: datetime) -> AnnualReport:
                 actions=actions,
             )
         )
+    settings = organisation_document(session)
+    contracts = stored_contracts(session, year, organisation_sirets(session))
+    category = settings.get("buyer_category", "local")
+    law = law_for(year)
+    legal = (
+        legal_section(
+            summarise(contracts, law, buyer_category=category, art35_from=art35_from),
+            law,
+            category,
+        )
+        if contracts
+        else None
+    )
     return AnnualReport(
         organisation=organisation.name if organisation else "Boucle",
         year=year,
         generated_at=now,
         portfolios=portfolios,
         timezone=zone.key,
+        legal=legal,
+        publication=publication(year, settings.get("indicators_published_for")),
     )

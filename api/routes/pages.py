@@ -20,7 +20,7 @@ from api.charts import figure
 from api.deps import person_of_token
 from api.errors import responses
 from api.page_text import TEXT
-from api.report_pdf import PHASES, report_context, report_pdf
+from api.report_pdf import PHASES, report_context, report_pdf, report_pdf_html
 from api.routes.cycles import summaries
 from api.routes.login import COOKIE, login_form
 from api.routes.login import login_router as login_router  # api.main serves it with the pages
@@ -50,10 +50,14 @@ def render_report_html(report: AnnualReport, zone: Any) -> str:
     return PAGES.get_template("report.html").render(**report_context(report, zone))
 
 
-def _report_file(report: AnnualReport, zone: Any, kind: Literal["csv", "pdf"]) -> Response:
-    """The report as a file to download: CSV for a spreadsheet, PDF to publish."""
+def _report_file(report: AnnualReport, zone: Any, kind: Literal["csv", "pdf", "html"]) -> Response:
+    """The report as a file to download: CSV for a spreadsheet, PDF to publish, or one HTML
+    page (its styles inside, no link to Boucle) for the organisation's website."""
     name = f"bilan-spaser-{report.year}.{kind}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if kind == "html":
+        page = report_pdf_html(report, zone).encode("utf-8")
+        return Response(page, media_type="text/html; charset=utf-8", headers=disposition)
     if kind == "csv":
         return Response(
             report_csv(report).encode("utf-8-sig"),
@@ -174,7 +178,9 @@ async def dashboard_report(request: Request, year: Year, person: Viewer) -> Resp
 
     def render() -> str:
         with request.app.state.sessions() as session:
-            report = gather_report(session, year, datetime.now(UTC))
+            report = gather_report(
+                session, year, datetime.now(UTC), request.app.state.settings.art35_from
+            )
             return render_report_html(report, _zone(session))
 
     return HTMLResponse(await run_in_threadpool(render))
@@ -187,21 +193,25 @@ async def dashboard_report(request: Request, year: Year, person: Viewer) -> Resp
             "content": {
                 "application/pdf": {"schema": {"type": "string", "format": "binary"}},
                 "text/csv": {"schema": {"type": "string"}},
+                "text/html": {"schema": {"type": "string"}},
             }
         }
     },
 )
 async def download_report(
-    request: Request, year: Year, kind: Literal["pdf", "csv"], person: Viewer
+    request: Request, year: Year, kind: Literal["pdf", "csv", "html"], person: Viewer
 ) -> Response:
-    """The annual report to download: PDF (A4, ready to publish) or CSV (French spreadsheet)."""
+    """The annual report to download: PDF (A4, ready to publish), CSV (French spreadsheet) or
+    one HTML page for the organisation's website."""
     refused = _gate(request, person)
     if refused is not None:
         return refused
 
     def build() -> Response:
         with request.app.state.sessions() as session:
-            report = gather_report(session, year, datetime.now(UTC))
+            report = gather_report(
+                session, year, datetime.now(UTC), request.app.state.settings.art35_from
+            )
             zone = _zone(session)
         return _report_file(report, zone, kind)
 
@@ -236,7 +246,9 @@ async def read_report(
 
     def build() -> tuple[AnnualReport, Any]:
         with request.app.state.sessions() as session:
-            return gather_report(session, year, datetime.now(UTC)), _zone(session)
+            return gather_report(
+                session, year, datetime.now(UTC), request.app.state.settings.art35_from
+            ), _zone(session)
 
     report, zone = await run_in_threadpool(build)
     if format in ("csv", "pdf"):

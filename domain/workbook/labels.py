@@ -38,6 +38,7 @@ CHOICES: dict[str, dict[str, str]] = {
         Pillar.environmental: "environnemental",
         Pillar.social: "social",
         Pillar.economic: "économique",
+        Pillar.circular_economy: "économie circulaire",
     },
     "level": {
         Level.strategic: "stratégique",

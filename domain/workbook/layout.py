@@ -73,6 +73,12 @@ ORGANISATION_ROWS = (
         "collectivité, État ou entité adjudicatrice : le seuil européen qui s'applique",
         "buyer_category",
     ),
+    Column(
+        "indicators_published_for",
+        "Indicateurs publiés pour",
+        "int",
+        "la dernière année dont les indicateurs ont été publiés (tous les deux ans)",
+    ),
 )
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
@@ -124,7 +130,13 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         *PLAN_KEY,
         Column("id", "Identifiant", "id", "l'identifiant de l'objectif", required=True),
         Column("statement", "Énoncé", "freetext", "l'objectif en une phrase", required=True),
-        Column("pillar", "Pilier", "choice", "environnemental, social ou économique", "pillar"),
+        Column(
+            "pillar",
+            "Pilier",
+            "choice",
+            "environnemental, social, économique ou économie circulaire",
+            "pillar",
+        ),
         Column("level", "Niveau", "choice", "stratégique, organisationnel, opérationnel", "level"),
         Column("indicators", "Indicateurs", "ids", "les indicateurs qui le mesurent", "indicator"),
     ),

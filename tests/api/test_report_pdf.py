@@ -161,7 +161,7 @@ async def test_the_pdf_report_is_an_a4_document_whose_text_names_the_organisatio
     data = answer.content
     assert data.startswith(b"%PDF-1.") and data.rstrip().endswith(b"%%EOF")
     pages = pdf_pages(data)
-    # Restauration after the title, voirie from a page of its own.
+    # The law's part after the title, restauration next, voirie from a page of its own.
     assert len(pages) >= 2
     assert "voirie" not in texts_of(pages[0]) and "voirie" in texts_of(pages[-1])
     for page in pages:
@@ -173,7 +173,9 @@ async def test_the_pdf_report_is_an_a4_document_whose_text_names_the_organisatio
     assert all(f"Page {n} sur {len(pages)}" in text for n, text in enumerate(texts, start=1))
     assert "Département Test · Bilan annuel du SPASER" not in texts[0]  # the title says it
     assert all("Département Test · Bilan annuel du SPASER 2027" in text for text in texts[1:])
-    assert "Part bio" in texts[0] and "Développer le bio" in texts[0]
+    # The law's part first (objectives by pillar, DECP figures), then each portfolio.
+    assert "Ce que la loi demande de publier" in texts[0] and "Développer le bio" in texts[0]
+    assert "Part bio" in texts[1]
     assert "Former les cuisiniers plus tôt" in "\n".join(texts)
     assert "\ufffd" not in "".join(texts)  # every glyph maps back to a character
 
