@@ -406,7 +406,12 @@ def values_import(
 def report_command(
     year: int,
     format: Annotated[  # noqa: A002 - the option's name is what people type
-        str, typer.Option("--format", help="html (printable), csv (French spreadsheet) or json.")
+        str,
+        typer.Option(
+            "--format",
+            help="html (printable), page (one HTML page for a website), pdf (A4, to publish), "
+            "csv (French spreadsheet) or json.",
+        ),
     ] = "html",
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
 ) -> None:
@@ -414,20 +419,30 @@ def report_command(
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
+    from api.report_pdf import report_pdf, report_pdf_html
     from api.routes.pages import render_report_html
     from domain.report import report_csv
     from store.report import gather_report
     from store.tables import Organisation
 
-    if format not in ("html", "csv", "json"):
-        print(f"erreur : --format {format!r} : html, csv ou json", file=sys.stderr)
+    formats = ("html", "page", "pdf", "csv", "json")
+    if format not in formats:
+        print(f"erreur : --format {format!r} : {', '.join(formats)}", file=sys.stderr)
+        raise typer.Exit(2)
+    if format == "pdf" and out is None:
+        print("erreur : --format pdf écrit un fichier : donnez --out bilan.pdf", file=sys.stderr)
         raise typer.Exit(2)
     with _sessions()() as session:
-        report = gather_report(session, year, datetime.now(UTC))
+        report = gather_report(session, year, datetime.now(UTC), _settings().art35_from)
         organisation = session.get(Organisation, 1)
     zone = ZoneInfo(organisation.timezone if organisation else "Europe/Paris")
+    if format == "pdf" and out is not None:
+        out.write_bytes(report_pdf(report, zone))
+        print(f"{out} : bilan {year}, {len(report.portfolios)} portefeuille(s)", file=sys.stderr)
+        return
     text = {
         "html": lambda: render_report_html(report, zone),
+        "page": lambda: report_pdf_html(report, zone),
         "csv": lambda: report_csv(report),
         "json": lambda: report.model_dump_json(indent=2),
     }[format]()

@@ -121,7 +121,14 @@ def test_boucle_report_writes_each_format(tmp_path: Path, monkeypatch) -> None: 
     assert restauration["scorecard"]["indicators"][0]["value"] == 22.5
     html = runner.invoke(cli, ["report", "2027"])
     assert html.exit_code == 0 and "<svg" in html.output
-    wrong = runner.invoke(cli, ["report", "2027", "--format", "pdf"])
+    to_stdout = runner.invoke(cli, ["report", "2027", "--format", "pdf"])
+    assert to_stdout.exit_code == 2 and "--out bilan.pdf" in to_stdout.output
+    pdf = tmp_path / "bilan.pdf"
+    printed = runner.invoke(cli, ["report", "2027", "--format", "pdf", "--out", str(pdf)])
+    assert printed.exit_code == 0 and pdf.read_bytes().startswith(b"%PDF-1.")
+    page = runner.invoke(cli, ["report", "2027", "--format", "page"])
+    assert page.output.startswith("<!DOCTYPE html>") and "Ce que la loi demande" in page.output
+    wrong = runner.invoke(cli, ["report", "2027", "--format", "docx"])
     assert wrong.exit_code == 2
 
 
