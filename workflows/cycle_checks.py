@@ -138,14 +138,14 @@ def check_send_back(
 def check_review(
     phase: Phase, state: CycleState, document: PlanFile, request: ReviewRequest
 ) -> None:
+    if state.review is not None:  # said first: once recorded, the cycle has moved on
+        raise refuse(Refusal.conflict, "review_recorded", "the review is already recorded")
     if phase != Phase.evaluating or state.scorecard is None:
         raise refuse(
             Refusal.conflict,
             "review_not_open",
             "the year-end review opens with the evaluation",
         )
-    if state.review is not None:
-        raise refuse(Refusal.conflict, "review_recorded", "the review is already recorded")
     if request.by not in document.officers:
         raise refuse(
             Refusal.forbidden,
