@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -26,7 +27,7 @@ from boucle.mailcatcher import start_mail_catcher
 from boucle.planfile import read_plan_file
 from boucle.scheduler import build_scheduler
 from boucle.temporal import build_worker, mailer_for
-from domain.demo import evaluation_has_opened, live_demo, next_year_demo
+from domain.demo import demo_contracts, evaluation_has_opened, live_demo, next_year_demo
 from domain.model import PlanFile
 from services.plans import ImportedPlan, approve_plan, import_plans, submit_plan
 from services.settings import Settings, exit_if_invalid, write_private
@@ -35,6 +36,7 @@ from store.database import SessionFactory, make_engine, migrate
 
 log = logging.getLogger("boucle.dev")
 DEMO_PLAN = Path(__file__).resolve().parent.parent / "examples" / "demo-plan.yaml"
+DEMO_CONTRACTS = DEMO_PLAN.with_name("demo-decp.json")
 
 
 async def run_dev(settings: Settings, config_path: Path) -> None:
@@ -139,6 +141,7 @@ async def _first_start(
             f"for the direction's approval by {deadline} (in the browser, through the API, or "
             f"`boucle plan approve PORTFOLIO {year} --as {director}`)."
         )
+    lines.append(_load_contracts(sessions, document, now))
     from services.tokens import create_token
 
     with sessions() as session:
@@ -149,6 +152,20 @@ async def _first_start(
     write_private(settings.data_dir / "tokens.txt", "\n".join(tokens) + "\n")  # tokens in clear
     marker.write_text(now.isoformat() + "\n")
     print("\n".join(lines))
+
+
+def _load_contracts(sessions: SessionFactory, document: PlanFile, now: datetime) -> str:
+    """The demo's DECP contracts of the year so far, for the legal figures and the report."""
+    from services.decp import import_decp
+
+    year = document.plans[0].year if document.plans else now.year
+    today = now.astimezone(document.organisation.zone).date()
+    source = json.loads(DEMO_CONTRACTS.read_text(encoding="utf-8"))
+    data = json.dumps(demo_contracts(source, year, today), ensure_ascii=False).encode()
+    with sessions() as session:
+        result = import_decp(session, data, DEMO_CONTRACTS.name, year=year)
+    stored = result.stored.added + result.stored.unchanged if result.stored else 0
+    return f"DECP contracts of {year} so far: {stored} (`boucle decp summary` and the report)."
 
 
 async def _load(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from domain.calendar import WorkingCalendar, anchor_datetime, parse_rrule
 from domain.execution import evaluation_opens
@@ -112,3 +113,13 @@ def next_year_demo(document: PlanFile, now: datetime) -> PlanFile:
 
 
 __all__ = ["evaluation_has_opened", "live_demo", "next_year_demo"]
+
+
+def demo_contracts(document: dict[str, Any], year: int, today: date) -> dict[str, Any]:
+    """The demo's DECP file moved to `year`, keeping the contracts notified by `today`."""
+    kept = []
+    for record in document["marches"]["marche"]:
+        moved = f"{year}{record['dateNotification'][4:]}"
+        if date.fromisoformat(moved) <= today:
+            kept.append({**record, "dateNotification": moved, "datePublicationDonnees": moved})
+    return {"marches": {"marche": kept}}

@@ -19,7 +19,7 @@ from domain.model import PlanFile
 from services import plans
 from services.settings import Settings
 from store.database import SessionFactory
-from store.tables import Cycle, PlanVersion
+from store.tables import Cycle, DecpContract, PlanVersion
 from tests.engine.support import RecordingMailer, running_worker, store_with
 from workflows.cycle import PortfolioCycleWorkflow
 from workflows.types import Phase, cycle_workflow_id
@@ -155,3 +155,20 @@ async def test_in_december_the_store_holds_this_year_running_and_next_year_to_ap
         await plans.approve_plan(env.client, "restauration", 2027, "dgs")
         await until(lambda: len(invited_to(training)) == 3, timeout=30)
         assert any("paul.durand@" in to for to in invited_to(training))
+
+
+async def test_the_first_start_stores_the_demo_contracts_of_the_year_so_far(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sessions = store_with(demo(), tmp_path)
+    recorded = Recorded()
+    monkeypatch.setattr(dev, "import_plans", recorded.import_plans)
+    monkeypatch.setattr(dev, "submit_plan", recorded.submit)
+    monkeypatch.setattr(dev, "approve_plan", recorded.approve)
+    await dev._first_start(Settings(data_dir=tmp_path), sessions, client=None, now=JUNE)
+    with sessions() as session:
+        stored = session.exec(select(DecpContract).order_by(DecpContract.notified)).all()
+    # examples/demo-decp.json moved to 2026: by 1 June, the six contracts notified from 18 January
+    # to 10 May 2026 (D007 comes on 7 June).
+    assert [row.contract_id for row in stored] == [f"2027-D00{n}" for n in range(1, 7)]
+    assert [row.notified for row in stored][0] == "2026-01-18"

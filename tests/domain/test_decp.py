@@ -287,3 +287,9 @@ def test_a_list_named_marche_elsewhere_than_the_contracts_is_not_taken_for_them(
     }
     read = read_decp(json.dumps(document).encode(), "f.json", SCOPE)
     assert [c.id for c in read.contracts] == ["2026-001"] and read.errors == []
+
+
+def test_the_demo_contracts_are_valid_against_the_official_schema() -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    demo = Path(__file__).parents[2] / "examples" / "demo-decp.json"
+    jsonschema.validate(json.loads(demo.read_text(encoding="utf-8")), schema)
