@@ -53,7 +53,7 @@ def test_the_report_page_has_the_sections_the_law_names(tmp_path: Path) -> None:
     # Published for 2025: 2027's indicators are due.
     assert "Les indicateurs de 2027 sont à publier avec ce bilan" in text
     assert "dernière publication : indicateurs 2025" in text
-    assert "Économie circulaire Développer le bio (Restauration)" in text
+    assert "Économie circulaire Développer le bio Restauration" in text
     assert "5 marché(s) notifié(s) en 2027 pour 6 600 000 € HT" in text
     assert "au moins une considération sociale 2 40 % 150 000 € HT 2,27 %" in text
     assert "Marchés notifiés depuis le 21/08/2026" in text  # the law's date, not the year's
