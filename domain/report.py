@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
+from domain.decp import Contract
 from domain.decp_figures import DecpSummary
 from domain.law import Law
 from domain.scorecard import ContractGap, Scorecard, TaskOutcome, on_time
@@ -85,6 +86,17 @@ class Publication(BaseModel):
     next: int  # the next year whose indicators are to be published
 
 
+class ContractRow(BaseModel):
+    """A notified contract and its considerations: what each legal share counts."""
+
+    id: str
+    objet: str
+    amount: float
+    notified: date
+    social: list[str]
+    environmental: list[str]
+
+
 class LegalSection(BaseModel):
     """What the law asks the report to say about the year's notified contracts."""
 
@@ -95,6 +107,7 @@ class LegalSection(BaseModel):
     art35_gaps: list[ContractGap]
     threshold: float  # the supplies-and-services threshold of the buyer's category
     works_threshold: float
+    rows: list[ContractRow] = Field(default_factory=list)  # the contracts behind the shares
 
 
 class AnnualReport(BaseModel):
@@ -132,9 +145,23 @@ LEGAL_LABELS = {
 PUBLICATION_EVERY = 2  # CCP L2111-3: the indicators are published every two years
 
 
-def legal_section(summary: DecpSummary, law: Law, buyer_category: str) -> LegalSection:
-    """The legal shares and the art. 35 gaps of the year, as the report shows them."""
+def legal_section(
+    summary: DecpSummary, law: Law, buyer_category: str, contracts: list[Contract]
+) -> LegalSection:
+    """The legal shares and the art. 35 gaps of the year, as the report shows them, with the
+    contracts behind them."""
     return LegalSection(
+        rows=[
+            ContractRow(
+                id=c.id,
+                objet=c.objet,
+                amount=float(c.amount),
+                notified=c.notified,
+                social=sorted(c.social),
+                environmental=sorted(c.environmental),
+            )
+            for c in sorted(contracts, key=lambda c: (c.notified, c.id))
+        ],
         contracts=summary.contracts,
         amount=float(summary.amount),
         figures=[

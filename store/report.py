@@ -90,6 +90,7 @@ def gather_report(
             summarise(contracts, law, buyer_category=category, art35_from=art35_from),
             law,
             category,
+            contracts,
         )
         if contracts
         else None

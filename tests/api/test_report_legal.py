@@ -68,6 +68,8 @@ def test_the_report_page_has_the_sections_the_law_names(tmp_path: Path) -> None:
         "2027-005 Marché 2027-005 150 000 € HT 20/08/2027 aucune considération sociale" not in text
     )
     assert "la date de notification en tient lieu" in text
+    # The contracts behind the shares, each with its considerations.
+    assert "2027-003 Marché 2027-003 50 000 € HT 01/10/2027 Critère social, Marché réservé" in text
 
 
 def test_without_contracts_the_report_says_how_to_get_the_figures(tmp_path: Path) -> None:
