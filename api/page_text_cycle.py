@@ -61,6 +61,16 @@ CYCLE_FR: dict[str, str] = {
     "person_col": "Personne",
     "late_by": "{days} j de retard",
     "status_missed": "close sans avoir été faite",
+    "add_link": "Ajouter un élément à l'année en cours",
+    "add_title": "Ajouter un élément — {portfolio} {year}",
+    "add_reason_legend": "Pourquoi ajouter un élément ?",
+    "add_reason_hint": "Les personnes à qui il est confié liront ce motif dans leur courriel.",
+    "add_continue": "Continuer",
+    "add_reason_shown": "Motif :",
+    "add_change_reason": "changer le motif",
+    "add_submit": "Ajouter l'élément au plan en cours",
+    "add_not_running": "Seule une année en cours se modifie : ce plan n'est pas en exécution.",
+    "amended_add_item": "Élément ajouté : les personnes concernées sont prévenues.",
 }
 
 CYCLE_EN: dict[str, str] = {
@@ -120,4 +130,14 @@ CYCLE_EN: dict[str, str] = {
     "person_col": "Person",
     "late_by": "{days} days late",
     "status_missed": "closed without being done",
+    "add_link": "Add an item to the year under way",
+    "add_title": "Add an item — {portfolio} {year}",
+    "add_reason_legend": "Why add an item?",
+    "add_reason_hint": "The people it is given to will read this reason in their email.",
+    "add_continue": "Continue",
+    "add_reason_shown": "Reason:",
+    "add_change_reason": "change the reason",
+    "add_submit": "Add the item to the plan under way",
+    "add_not_running": "Only a year under way can be changed: this plan is not being executed.",
+    "amended_add_item": "Item added: the people concerned are told.",
 }

@@ -47,9 +47,10 @@ Officer = Annotated[Person, gate(Role.officer, scope="amends the plan of a runni
 ASSIGNABLE = ("buyer", "officer")
 
 
-def _message(
+def message_page(
     request: Request, person: Person, status: int, text: str, portfolio: str, year: int
 ) -> HTMLResponse:
+    """Why the year cannot be changed so, with the way back to it."""
     return page(
         request, "cycle_message.html", person, status, text=text, back=cycle_page(portfolio, year)
     )
@@ -103,7 +104,7 @@ def _amend_page(
 ) -> HTMLResponse:
     """The occurrence's amendment forms, as typed and with what was wrong; or why not."""
     if isinstance(facts, tuple):
-        return _message(request, person, facts[0], facts[1], portfolio, year)
+        return message_page(request, person, facts[0], facts[1], portfolio, year)
     return page(
         request,
         "cycle_amend.html",
@@ -243,7 +244,7 @@ async def amend_from_cycle_page(
         text = (
             TEXT[facts["locale"]]["engine_down"] if down else refused_text(error, facts["locale"])
         )
-        return _message(request, person, error.status_code, text, portfolio, year)
+        return message_page(request, person, error.status_code, text, portfolio, year)
     request.app.state.caches.my_tasks.clear()
     return RedirectResponse(f"{cycle_page(portfolio, year)}?done={action}", status_code=303)
 

@@ -39,7 +39,7 @@ router = APIRouter(
     },
 )
 # What an amendment from a page does; the cycle page says which one was done.
-ACTIONS = ("reschedule", "cancel_task", "cancel_item", "reassign")
+ACTIONS = ("reschedule", "cancel_task", "cancel_item", "reassign", "add_item")
 
 
 @router.get("/cycles/{portfolio}/{year}", response_class=HTMLResponse)

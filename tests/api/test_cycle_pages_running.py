@@ -58,6 +58,11 @@ async def arrived(
     raise AssertionError(f"no {what}: {[str(m['Subject']) for m in mailer.sent]}")
 
 
+def tasks_text(sessions: SessionFactory) -> str:
+    with sessions() as session:
+        return "".join(f">{t.title}<" for t in session.exec(select(Task)))
+
+
 def tasks_of(sessions: SessionFactory, item: str) -> list[Task]:
     with sessions() as session:
         return list(session.exec(select(Task).where(Task.item == item).order_by(col(Task.due_at))))
@@ -162,6 +167,33 @@ async def test_the_officer_amends_the_running_year_from_the_cycle_page(
             assert reassigned.headers["location"] == f"{CYCLE}?done=reassign"
             assert [t.assignees for t in tasks_of(sessions, "veille")] == [["nett"]] * 3
 
+            # An item added, in two steps: the reason, then the plan page's item form.
+            step_one = await browser.get(f"{CYCLE}/items/new")
+            assert "Pourquoi ajouter un élément ?" in step_one.text
+            reason = "Un nouveau marché de fruits locaux s'ouvre en mai"
+            step_two = await browser.get(f"{CYCLE}/items/new", params={"reason": reason})
+            assert f"Motif : « {reason} »".replace("'", "&#39;") in step_two.text
+            item: dict[str, str] = {
+                "csrf": hidden(step_two, "csrf"),
+                "nonce": hidden(step_two, "nonce"),
+                "reason": reason,
+                "kind": "action",
+                "title": "Sourcing local",
+                "due": "2028-05-03",
+                "assignees": "nett",
+                "repeat": "none",
+                "reminders": "default",
+            }
+            next_year = await browser.post(f"{CYCLE}/items", data=item)
+            assert next_year.status_code == 422, next_year.headers
+            assert 'id="add-due-error"' in next_year.text  # the error at its field
+            assert ">Sourcing local<" not in tasks_text(sessions)
+            added = await browser.post(f"{CYCLE}/items", data={**item, "due": "2027-05-03"})
+            assert added.headers["location"] == f"{CYCLE}?done=add_item", added.text
+            (sourcing,) = tasks_of(sessions, "sourcing-local")
+            assert sourcing.assignees == ["nett"]
+            assert sourcing.due_at.isoformat() == "2027-05-03T15:00:00+00:00"  # 17:00 in Paris
+
             moved = await amend(
                 browser,
                 "restauration/2027/pub/2027-02-15",
@@ -188,13 +220,13 @@ async def test_the_officer_amends_the_running_year_from_the_cycle_page(
             )
             assert ">Après le pont</textarea>" in holiday.text  # what was typed stays
 
-            item = await amend(
+            whole_item = await amend(
                 browser,
                 "restauration/2027/formation/2027-05-06",
                 "cancel_item",
                 reason="Le formateur n'est plus disponible cette année",
             )
-            assert item.headers["location"] == f"{CYCLE}?done=cancel_item"
+            assert whole_item.headers["location"] == f"{CYCLE}?done=cancel_item"
             assert [t.status for t in tasks_of(sessions, "formation")] == [
                 "cancelled",
                 "cancelled",
@@ -251,6 +283,12 @@ async def test_the_officer_amends_the_running_year_from_the_cycle_page(
         in text
         for text in paul
     ), paul
+    assert any(
+        f"({reason})" in text
+        and "nouveau : Sourcing local (1 occurrence, la première le lundi 3 mai 2027 à 17 h)"
+        in text
+        for text in nadia
+    ), nadia
     for texts in (paul, nadia):
         assert any(
             "(Le formateur n'est plus disponible cette année)" in text

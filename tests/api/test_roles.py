@@ -62,6 +62,14 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
         "/app/cycles/restauration/2027/amend",
         {"data": {"task": OWN, "action": "cancel_task", "reason": "Formation reportée"}},
     ),
+    "POST /app/cycles/{portfolio}/{year}/items": lambda own: (
+        "/app/cycles/restauration/2027/items",
+        {"data": {"reason": "Nouveau marché", "kind": "action", "title": "Sourcing"}},
+    ),
+    "GET /app/cycles/{portfolio}/{year}/items/new": lambda own: (
+        "/app/cycles/restauration/2027/items/new?reason=Nouveau%20march%C3%A9",
+        {},
+    ),
     "GET /app/cycles/{portfolio}/{year}/review": lambda own: (
         "/app/cycles/restauration/2027/review",
         {},
