@@ -8,7 +8,7 @@ CYCLE_FR: dict[str, str] = {
     "amend_title": "Modifier « {title} »",
     "amend_intro": "Chaque modification est envoyée aux personnes concernées avec le motif que "
     "vous donnez. Ce qui est déjà fait le reste.",
-    "amend_item_open": "Occurrences encore ouvertes de cet élément",
+    "amend_item_open": "Occurrences de cet élément encore ouvertes : {count}.",
     "amend_reason": "Motif, que les personnes concernées liront dans leur courriel",
     "reschedule_legend": "Déplacer cette occurrence",
     "new_day": "Nouvelle date",
@@ -78,7 +78,7 @@ CYCLE_EN: dict[str, str] = {
     "amend_title": "Change “{title}”",
     "amend_intro": "Each change is sent to the people concerned with the reason you give. "
     "What is already done stays done.",
-    "amend_item_open": "Occurrences of this item still open",
+    "amend_item_open": "Occurrences of this item still open: {count}.",
     "amend_reason": "Reason, which the people concerned will read in their email",
     "reschedule_legend": "Move this occurrence",
     "new_day": "New date",

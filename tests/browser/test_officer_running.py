@@ -54,7 +54,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with boucle_dev(tmp_path_factory.mktemp("live")) as stack, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--lang=fr-FR"],  # date fields in French
+            args=["--no-sandbox", "--disable-gpu"],
         )
         people = {p["id"]: p for p in stack.api("/people?limit=100", "qdd")}
         try:
@@ -148,9 +148,12 @@ def test_the_officer_cancels_one_session_reassigns_an_action_and_accepts_a_postp
     open_amendment(officer, august["id"])
     main = officer.get_by_role("main").inner_text()
     assert "Modifier « Réunion d'information des acheteurs — partage d'expériences »" in main
-    assert "Occurrences encore ouvertes de cet élément\n4" in main
+    assert "Occurrences de cet élément encore ouvertes : 4." in main
     site.accessible(officer, "the amendment form")
     site.shot(officer, "amendment-form", full_page=True)
+    officer.set_viewport_size({"width": 390, "height": 844})
+    assert officer.evaluate("document.documentElement.scrollWidth") <= 390  # fits a phone
+    officer.set_viewport_size({"width": 1280, "height": 900})
     before = mailbox.names()
     reason_field(officer, "Annuler cette occurrence seulement").fill(REASON_CANCEL)
     officer.get_by_role("button", name="Annuler cette occurrence").click()
@@ -233,6 +236,19 @@ def test_the_officer_cancels_one_session_reassigns_an_action_and_accepts_a_postp
         for t in tasks_of(site, "restauration", year, ACTION)
         if t["status"] == "open"
     )
+
+    # --- the form that adds an item: the reason first ---------------------------------------
+    officer.goto(f"{stack.base}/app/cycles/restauration/{year}")
+    officer.get_by_role("link", name="Ajouter un élément à l'année en cours").click()
+    officer.get_by_label("Motif, que les personnes concernées liront dans leur courriel").fill(
+        "Un marché de fruits locaux s'ouvre en mai."
+    )
+    officer.get_by_role("button", name="Continuer").click()
+    officer.wait_for_load_state()
+    assert "Motif : « Un marché de fruits locaux s'ouvre en mai. »" in (
+        officer.get_by_role("main").inner_text()
+    )
+    site.accessible(officer, "the form that adds an item to the year under way")
 
     # --- a postponement accepted from the queue --------------------------------------------
     (publicity,) = tasks_of(site, "restauration", year, "publicite")
