@@ -272,6 +272,9 @@ def test_the_officer_cancels_one_session_reassigns_an_action_and_accepts_a_postp
     request = officer.locator("form.request").filter(has_text="Paul Durand")
     assert "La plateforme régionale ferme pour maintenance." in request.inner_text()
     site.accessible(officer, "the cycle page with a postponement to decide")
+    officer.set_viewport_size({"width": 390, "height": 844})
+    assert officer.evaluate("document.documentElement.scrollWidth") <= 390  # fits a phone
+    officer.set_viewport_size({"width": 1280, "height": 900})
     request.get_by_label("Réponse à Paul Durand (facultatif)").fill("Entendu.")
     before = mailbox.names()
     request.get_by_role("button", name="Accepter le report").click()
