@@ -6,6 +6,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from api.charts import figure
 from notifications import urls
 
 PAGES = Environment(
@@ -20,3 +21,4 @@ PAGES.globals.update(
     cycle_page=urls.cycle_page,
     dashboard_page=urls.dashboard_page,
 )
+PAGES.globals["figure"] = figure  # figures as French readers write them: 20 %, 12 000 €

@@ -71,7 +71,7 @@ async def test_the_officer_submits_and_the_direction_approves_from_the_plan_page
             assert "Plan 2027 — Restauration" in text
             assert "2 éléments, 3 occurrences dans l&#39;année" in text
             assert "en attente de votre décision" in text
-            assert "Développer le bio" in text and "Part bio — Cible 20.0 %" in text
+            assert "Développer le bio" in text and "Part bio — Cible 20\u00a0%" in text
             assert '<h3 id="month-2">Février <span class="muted">(1)</span></h3>' in text
             assert "lundi 15 février 2027" in text and "Publier le marché bio" in text
             # Paul: the action and two reviews; Nadia: the two reviews
