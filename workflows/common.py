@@ -30,6 +30,13 @@ CYCLE_YEAR = SearchAttributeKey.for_int("CycleYear")
 CYCLE_PHASE = SearchAttributeKey.for_keyword("CyclePhase")
 
 
+# An update or signal that arrived while the cycle ran a step (an activity) used to be
+# forgotten when the wake flag was reset after the step: an approval during the store's
+# projection of a resubmission waited for the next reminder, or for ever. The flag is now
+# reset before the steps; executions without this marker keep the order they recorded.
+WAKES_KEPT = "wakes-kept-across-steps"
+
+
 def refuse(kind: Refusal, code: str, message: str, **params: object) -> ApplicationError:
     """A validator's refusal: its kind (the HTTP status), a stable code with its parameters
     (what the API translates), and the reason in English (what logs and histories show)."""

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.timeline import Notice
     from workflows.common import (
         CYCLE_PHASE,
+        WAKES_KEPT,
         already_started,
         refuse,
         search_attributes,
@@ -151,7 +152,10 @@ class PortfolioCycleWorkflow(YearTasks):
         projected_submission = self.state.submitted_at
         if workflow.patched(SUBMISSION_SEEN):
             projected_submission = self.projected_submission
+        kept = workflow.patched(WAKES_KEPT)
         while self.state.approved_at is None:
+            if kept:
+                self.woken = False  # before the steps: an approval during them is not lost
             if self.state.submitted_at != projected_submission:
                 projected_submission = self.state.submitted_at
                 await self._enter(Phase.planning)
@@ -166,7 +170,8 @@ class PortfolioCycleWorkflow(YearTasks):
                 returns=self.state.returns,
             )
             pending = [n for n in notices if n.key not in self.state.handled]
-            self.woken = False
+            if not kept:
+                self.woken = False
             if not pending:
                 await workflow.wait_condition(lambda: self.woken)
                 continue

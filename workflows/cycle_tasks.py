@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.model import PlanFile, Role
     from domain.tasks import Task
     from domain.timeline import Notice, NoticeType, task_timeline
-    from workflows.common import SEND_RETRY, STORE_RETRY
+    from workflows.common import SEND_RETRY, STORE_RETRY, WAKES_KEPT
     from workflows.types import (
         ActivityName,
         Amendment,
@@ -132,7 +132,10 @@ class YearTasks:
     async def _wait(self, until: datetime | None, done: Callable[[], bool] = lambda: False) -> None:
         """Keep the tasks going until `until` or `done()`: amendments applied, task workflows
         started as their first notice nears, continue-as-new when the history grows."""
+        kept = workflow.patched(WAKES_KEPT)
         while True:
+            if kept:
+                self.woken = False  # before the steps: what arrives during them wakes the wait
             await self._tend()
             if done():
                 return
@@ -143,7 +146,8 @@ class YearTasks:
                 await self._settle()
                 self._next(self.phase)
             moments = [m for m in (until, self.next_launch) if m is not None and m > now]
-            self.woken = False
+            if not kept:
+                self.woken = False
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: self.woken or done(),
@@ -152,11 +156,15 @@ class YearTasks:
 
     async def _settle(self) -> None:
         """Apply what handlers wait for until none is left running (before a continue-as-new)."""
+        kept = workflow.patched(WAKES_KEPT)
         while True:
+            if kept:
+                self.woken = False
             await self._tend()
             if workflow.all_handlers_finished():
                 return
-            self.woken = False
+            if not kept:
+                self.woken = False
             await workflow.wait_condition(lambda: self.woken or workflow.all_handlers_finished())
 
     async def _tend(self) -> None:
