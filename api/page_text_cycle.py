@@ -4,6 +4,8 @@ to decide, the values not entered, overdue work (French, then English)."""
 from __future__ import annotations
 
 CYCLE_FR: dict[str, str] = {
+    "see_review": "Bilan de fin d'année : revue et plan de l'année suivante",
+    "see_report": "Rapport annuel {year} (page, PDF, CSV)",
     "amend_link": "Modifier",
     "amend_title": "Modifier « {title} »",
     "amend_intro": "Chaque modification est envoyée aux personnes concernées avec le motif que "
@@ -74,6 +76,8 @@ CYCLE_FR: dict[str, str] = {
 }
 
 CYCLE_EN: dict[str, str] = {
+    "see_review": "Year-end review and next year's plan",
+    "see_report": "Annual report {year} (page, PDF, CSV)",
     "amend_link": "Change",
     "amend_title": "Change “{title}”",
     "amend_intro": "Each change is sent to the people concerned with the reason you give. "

@@ -21,7 +21,7 @@ from api.errors import ApiError
 from api.routes.plan_pages import Portfolio_, Reader, Year, month_name, zone_of
 from api.routes.task_pages import locale_of
 from api.web import page
-from domain.model import Role
+from domain.model import Aggregation, Role
 from domain.scorecard import portfolio_indicators
 from notifications import formatting
 from store.facts import cycle_plan, evaluation_facts
@@ -162,10 +162,14 @@ def _running_facts(
     document = cycle_plan(session, cycle)
     points, _, _ = evaluation_facts(session, cycle.id)
     valued = {point.indicator for point in points}
+    # Computed indicators (Boucle's tasks, DECP contracts) and ratios (from the two they
+    # divide) are never typed in: only the others can lack a value.
     year_missing = [
         indicator.name
         for indicator in (portfolio_indicators(document, cycle.portfolio) if document else [])
         if indicator.id not in valued
+        and indicator.computed is None
+        and indicator.aggregation != Aggregation.ratio
     ]
     late: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for task in tasks:

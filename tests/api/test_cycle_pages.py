@@ -117,7 +117,12 @@ PAST_ITEMS = """
 def past_year(tmp_path: Path):  # noqa: ANN201
     """A store holding the 2026 cycle as its workflow left it: a missed checkpoint, two
     overdue actions, and a postponement Paul asked for."""
-    document = load_plan(plan_text(PAST_ITEMS).replace("year: 2027", "year: 2026"))
+    text = plan_text(PAST_ITEMS).replace("year: 2027", "year: 2026")
+    computed = (  # measured from DECP contracts: never typed in, never "missing"
+        "indicators:\n  - {id: marches-verts, name: Marchés verts, unit: percent,"
+        " computed: decp.environmental, scope: organisation}\n"
+    )
+    document = load_plan(text.replace("indicators:\n", computed, 1))
     sessions = store_with(document, tmp_path)
     rows = [
         ("point", "indicator_checkpoint", "Point d'étape", "2026-09-30T15:00", ["resto"], "missed"),
