@@ -193,10 +193,9 @@ async def test_the_officer_closes_the_year_from_the_review_page(
             assert again.status_code == 409
             notice = re.search(r'id="refusal">([^<]*)<', again.text)
             assert notice, again.text[-2000:]
-            # The cycle has moved on to improving: its validator says the review is closed.
+            # The cycle has moved on to improving: its validator says the review is recorded.
             assert notice[1] == (
-                "La revue n&#39;a pas été enregistrée : "
-                "le bilan de fin d&#39;année s&#39;ouvre avec l&#39;évaluation"
+                "La revue n&#39;a pas été enregistrée : le bilan est déjà enregistré"
             )
 
             page = await browser.get(REVIEW_PAGE)
