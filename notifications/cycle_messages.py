@@ -116,7 +116,8 @@ def amended_facts(
 
     return {
         "by": author.name if author else facts.get("amended_by", ""),
-        "reason": facts.get("reason", ""),
+        # Said in parentheses before the sentence's own full stop: "(… Paul.)." reads badly.
+        "reason": str(facts.get("reason") or "").strip().rstrip("."),
         **{kind: [written(entry) for entry in effects.get(kind, [])] for kind in AMENDED_KINDS},
     }
 
