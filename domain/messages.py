@@ -67,6 +67,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "caractère de contrôle {character} interdit",
         "en": "control character {character} is not allowed",
     },
+    "blank_text": {
+        "fr": "ce texte est vide : écrivez-le",
+        "en": "this text is empty: write it",
+    },
     "bad_siret": {
         "fr": "« {value} » n'est pas un SIRET (14 chiffres)",
         "en": "'{value}' is not a SIRET (14 digits)",

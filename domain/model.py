@@ -205,6 +205,14 @@ def _cpv_prefix(value: Any) -> Any:
     return value
 
 
+def _filled_line(value: Any) -> Any:
+    """One line of text with something in it: a title of spaces names nothing."""
+    value = _single_line(value)
+    if isinstance(value, str) and not value.strip():
+        raise PydanticCustomError("blank_text", "blank text", {})
+    return value
+
+
 def _email(value: Any) -> Any:
     value = _single_line(value)
     if isinstance(value, str) and not EMAIL_PATTERN.match(value.strip()):
@@ -260,6 +268,7 @@ def _wallclock(value: Any) -> Any:
 
 Identifier = Annotated[str, BeforeValidator(_identifier)]
 SingleLine = Annotated[str, BeforeValidator(_single_line)]
+FilledLine = Annotated[str, BeforeValidator(_filled_line)]
 FreeText = Annotated[str, BeforeValidator(_free_text)]
 Email = Annotated[str, BeforeValidator(_email)]
 Siret = Annotated[str, BeforeValidator(_siret)]
@@ -437,7 +446,7 @@ class Objective(StrictModel):
 class PlanItem(StrictModel):
     id: Identifier
     kind: Kind
-    title: SingleLine
+    title: FilledLine
     assignees: list[Identifier]
     start: WallClock | None = None
     due: WallClock | None = None
