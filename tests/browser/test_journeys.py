@@ -505,9 +505,9 @@ def test_a_buyer_signs_in_and_reaches_the_content_with_the_keyboard_alone(site: 
 
 
 def _reminder_to_a_buyer(site: Site) -> Mail:
-    """The first reminder to a buyer of a task they run that is not an event; when none came
-    after a few minutes (today is not a working day: the demo's reminders fell before it),
-    an invitation to an event the buyer runs."""
+    """The first reminder to a French-speaking buyer (the journey reads the French page) of a
+    task they run that is not an event; when none came after a few minutes (today is not a
+    working day: the demo's reminders fell before it), an invitation to an event they run."""
     started = time.monotonic()
 
     def pick() -> Mail | None:
@@ -517,7 +517,8 @@ def _reminder_to_a_buyer(site: Site) -> Mail:
         for mail in site.stack.mailbox.all():
             if mail.type not in kinds or not mail.task_id or mail.task_id in site.used_tasks:
                 continue
-            if site.people.get(mail.person_id, {}).get("role") != "buyer":
+            person = site.people.get(mail.person_id, {})
+            if person.get("role") != "buyer" or person.get("locale") not in (None, "fr"):
                 continue
             task = site.stack.api(f"/tasks/{mail.task_id}", "qdd")
             if (

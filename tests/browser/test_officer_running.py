@@ -219,7 +219,8 @@ def test_the_officer_cancels_one_session_reassigns_an_action_and_accepts_a_postp
         to=site.people["chef-cuisine"]["email"],
     )
     assert f"Plan {year} modifié : Restauration — denrées alimentaires" == given.subject
-    assert f"({REASON_REASSIGN})" in given.text
+    # The reason in parentheses, its full stop left to the sentence: "(… de Paul)."
+    assert f"({REASON_REASSIGN.rstrip('.')})." in given.text
     assert (
         f"vous est désormais confié : Groupe de travail territorial « alimentation durable » "
         f"({len(groups)} occurrences" in given.text

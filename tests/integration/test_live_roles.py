@@ -279,6 +279,13 @@ CALLS: dict[str, Call] = {
     "POST /dashboard/login": log_in,
     "POST /dashboard/logout": log_out,
     "GET /dashboard/report/{year}": get(lambda w, r, o: f"/dashboard/report/{YEAR}"),
+    "GET /dashboard/report/{year}/{kind}": get(lambda w, r, o: f"/dashboard/report/{YEAR}/csv"),
+    "POST /decp": send(
+        "POST",
+        lambda w, r, o: "/decp",
+        files={"file": ("decp.json", b"[]", "application/json")},
+    ),
+    "GET /decp/{year}": get(lambda w, r, o: f"/decp/{YEAR}"),
     "GET /health": get(lambda w, r, o: "/health"),
     "GET /indicators": get(lambda w, r, o: "/indicators"),
     "POST /indicators/values": send(
@@ -528,9 +535,9 @@ async def test_the_role_table_against_a_live_engine(
             )
             surprises, written = await walk(world)
     assert surprises == []
-    # 30 public (links, login, logout), 27 the officer's, 8 the buyer's, 8 the direction's,
-    # 14 the admin's: each succeeded on an object of its own.
-    assert written == 87
+    # 30 public (links, login, logout), 29 the officer's (two DECP imports among them), 8 the
+    # buyer's, 8 the direction's, 14 the admin's: each succeeded on an object of its own.
+    assert written == 89
     with sessions() as session:
         assert session.exec(select(PersonProposal)).first() is not None
 
