@@ -14,6 +14,8 @@ from api import errors, openapi, web
 from api.audit import AuditTrail
 from api.cache import Caches
 from api.limits import BodyLimit
+from api.metrics import RouteLatency
+from api.metrics import router as metrics_router
 from api.routes import (
     admin,
     audit,
@@ -73,7 +75,7 @@ ROUTERS = tuple(
         calendar_feed,
         calendar_page,
     )
-) + (pages.reports_router, pages.router, pages.login_router)
+) + (pages.reports_router, pages.router, pages.login_router, metrics_router)
 
 
 def create_app(
@@ -122,6 +124,7 @@ def create_app(
     # that it runs first, records that refusal too (it never reads a body itself).
     app.add_middleware(BodyLimit, json_limit=JSON_LIMIT, upload_limit=UPLOAD_LIMIT)
     app.add_middleware(AuditTrail, sessions=lambda: app.state.sessions)
+    app.add_middleware(RouteLatency)  # outermost: a refused body's time counts too
     for router in ROUTERS:  # the routes the access table lists, and no other
         app.include_router(router)
     return app

@@ -10,6 +10,7 @@ import tempfile
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
@@ -75,6 +76,14 @@ class Settings(BaseSettings):
     oidc_client_secret: SecretStr | None = None
     oidc_name: str = ""  # the button's label: "ProConnect", "Intranet du Département"
     oidc_scopes: str = "openid email profile"
+
+    # Observability: who may read the API's /metrics (unset: anyone, it holds nothing
+    # secret), the worker's metrics port (0: none), the Temporal SDK's own metrics
+    # ("host:port", empty: none) and the log lines' shape.
+    metrics_token: SecretStr | None = None
+    worker_metrics_port: int = 0
+    temporal_metrics_address: str = ""
+    log_format: Literal["text", "json"] = "text"
 
     # First notification date under art. 35 Climat et résilience; unset: the catalogue's
     # (domain/law.yaml: 21 August 2026; sources say 21 or 22).

@@ -171,6 +171,7 @@ REQUESTS: dict[str, Callable[[bool], Request]] = {
         {},
     ),
     "GET /health": lambda own: ("/health", {}),
+    "GET /metrics": lambda own: ("/metrics", {}),
     "GET /dashboard": lambda own: ("/dashboard", {}),
     "GET /dashboard/login": lambda own: ("/dashboard/login", {}),
     "POST /dashboard/login": lambda own: ("/dashboard/login", {"data": {"token": "bcl_faux"}}),
