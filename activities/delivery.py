@@ -4,6 +4,7 @@ marked right after it; a refusal for good is reported to the officers."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from notifications.email import build_email, message_id
 from notifications.messages import CALENDAR_METHODS, MessageType
 from notifications.render import render
 from notifications.smtp import DeliveryError, Mailer
+from services.metrics import NOTIFICATIONS_FAILED, NOTIFICATIONS_RETRIED, count_sent
 from workflows.types import SendReport
 
 # A send that has not finished by then counts as failed for now (and is retried): shorter
@@ -24,6 +26,7 @@ from workflows.types import SendReport
 SEND_TIMEOUT = 30.0
 # The occurrences of a series invited to at once wait this long for the one that sends it.
 GROUP_WAIT, GROUP_WAITS = 0.2, 50
+log = logging.getLogger("boucle.delivery")
 
 
 @dataclass(frozen=True)
@@ -156,16 +159,33 @@ class Delivery:
             calendar=message.calendar,
             calendar_method=CALENDAR_METHODS.get(message.message),
         )
+        kind = message.message.value
         try:
             await asyncio.wait_for(self.mailer.send(email), SEND_TIMEOUT)
         except (DeliveryError, TimeoutError) as error:
             permanent = isinstance(error, DeliveryError) and error.permanent
             reason = str(error) or "the SMTP server did not answer in time"
+            (NOTIFICATIONS_FAILED if permanent else NOTIFICATIONS_RETRIED).labels(kind).inc()
+            log.warning(
+                "%s %s for %s: %s",
+                kind,
+                "refused for good" if permanent else "not sent, to be retried",
+                message.person.id,
+                reason,
+                extra={"task_id": message.task_id, "person_id": message.person.id},
+            )
             await self.outbox.record(
                 Outcome(key, rendered.subject, "failed" if permanent else "pending", reason)
             )
             if permanent:
                 return Failure(rendered.subject, reason)
             return f"{message.person.email}: {reason}"
+        count_sent(kind, message.scheduled_at, datetime.now(UTC))
+        log.info(
+            "%s sent to %s",
+            kind,
+            message.person.id,
+            extra={"task_id": message.task_id, "person_id": message.person.id},
+        )
         await self.outbox.record(Outcome(key, rendered.subject, "sent", None))
         return "sent"

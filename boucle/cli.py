@@ -535,17 +535,23 @@ def worker_command() -> None:
         import asyncio
         import signal
 
+        from api.logs import SECRET_PATHS
         from boucle.scheduler import build_scheduler
-        from boucle.temporal import build_worker, mailer_for
+        from boucle.temporal import build_worker, mailer_for, worker_metrics
+        from services.logging_setup import configure_logging
         from services.temporal import connect
 
         settings = _settings()
+        configure_logging(settings.log_format, SECRET_PATHS)
         sessions = _sessions()
         client = await connect(settings)
         stop = asyncio.Event()
         for name in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(name, stop.set)
-        with ThreadPoolExecutor(max_workers=settings.worker_threads) as executor:
+        with (
+            ThreadPoolExecutor(max_workers=settings.worker_threads) as executor,
+            worker_metrics(settings),
+        ):
             worker = build_worker(client, settings, sessions, mailer_for(settings), executor)
             scheduler = build_scheduler(client, settings.task_queue, sessions)
             async with worker:  # on SIGTERM: running activities finish, then it stops
@@ -564,8 +570,9 @@ def api_command() -> None:
     """Serve the HTTP API (127.0.0.1 by default; BOUCLE_API_HOST to change)."""
     import uvicorn
 
-    from api.logs import uvicorn_log_config
+    from api.logs import SECRET_PATHS, uvicorn_log_config
     from api.main import create_app
+    from services.logging_setup import logging_config
 
     settings = _settings()
     _sessions()  # migrate before serving
@@ -576,7 +583,8 @@ def api_command() -> None:
         host=settings.api_host,
         port=settings.api_port,
         loop="asyncio",
-        log_config=uvicorn_log_config(),  # one-click links are credentials: not in the log
+        # One-click links are credentials: not in the log, whichever BOUCLE_LOG_FORMAT.
+        log_config=logging_config(settings.log_format, SECRET_PATHS, uvicorn_log_config()),
     )
     _finish(0)
 

@@ -26,7 +26,7 @@ from boucle.devserver import (
 from boucle.mailcatcher import start_mail_catcher
 from boucle.planfile import read_plan_file
 from boucle.scheduler import build_scheduler
-from boucle.temporal import build_worker, mailer_for
+from boucle.temporal import build_worker, mailer_for, worker_metrics
 from domain.demo import demo_contracts, evaluation_has_opened, live_demo, next_year_demo
 from domain.model import PlanFile
 from services.plans import ImportedPlan, approve_plan, import_plans, submit_plan
@@ -72,7 +72,10 @@ async def run_dev(settings: Settings, config_path: Path) -> None:
     try:
         client = await wait_until_serving(lambda: connect(settings), server)
         await check_identity(client, settings.data_dir / "temporal-cluster-id")
-        with ThreadPoolExecutor(max_workers=settings.worker_threads) as executor:
+        with (
+            ThreadPoolExecutor(max_workers=settings.worker_threads) as executor,
+            worker_metrics(settings),
+        ):
             worker = build_worker(client, settings, sessions, mailer_for(settings), executor)
             api = uvicorn.Server(
                 uvicorn.Config(

@@ -6,8 +6,9 @@ import asyncio
 import gc
 import ssl
 import warnings
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from temporalio.worker import Worker
 from activities.notify import NotificationConfig
 from activities.registry import build_activities
 from notifications.smtp import Mailer, SmtpMailer
+from services.metrics import MetricsServer
 from services.settings import (
     Settings,
     SettingsInvalid,
@@ -88,6 +90,19 @@ def build_worker(
         # worker that died stops polling, and the server notices that without this timeout.
         sticky_queue_schedule_to_start_timeout=STICKY_WAIT,
     )
+
+
+@contextmanager
+def worker_metrics(settings: Settings) -> Iterator[MetricsServer | None]:
+    """The worker's /metrics on BOUCLE_WORKER_METRICS_PORT while it runs (0: none)."""
+    if settings.worker_metrics_port <= 0:
+        yield None
+        return
+    server = MetricsServer(settings.worker_metrics_port)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def settle_garbage_collector() -> None:

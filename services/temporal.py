@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import TLSConfig
 
+from services.metrics import WorkflowStarts
 from services.settings import (
     TEMPORAL_FILES,
     Settings,
@@ -16,6 +18,7 @@ from services.settings import (
 from workflows.converter import DATA_CONVERTER
 
 _connected = False
+_runtimes: dict[str, Runtime] = {}  # one per metrics address: each binds its port once
 
 
 def temporal_used() -> bool:
@@ -35,7 +38,26 @@ async def connect(settings: Settings) -> Client:
         api_key=key.get_secret_value() if key is not None else None,
         tls=tls,
         data_converter=DATA_CONVERTER,
+        interceptors=[WorkflowStarts()],
+        runtime=temporal_runtime(settings),
     )
+
+
+def temporal_runtime(settings: Settings) -> Runtime | None:
+    """The SDK's runtime, serving its own metrics where BOUCLE_TEMPORAL_METRICS_ADDRESS says.
+
+    Its worker and client metrics (polls, task latencies, slots, requests) are the runtime's:
+    it must exist before the client connects, and the worker shares the client's.
+    """
+    address = settings.temporal_metrics_address
+    if not address:
+        return None  # the SDK's default runtime, which exports nothing
+    if address not in _runtimes:
+        telemetry = TelemetryConfig(
+            metrics=PrometheusConfig(bind_address=address, durations_as_seconds=True)
+        )
+        _runtimes[address] = Runtime(telemetry=telemetry)
+    return _runtimes[address]
 
 
 def temporal_tls(settings: Settings) -> TLSConfig | bool:
