@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.catalogue import catalogue_indicators, with_catalogue
-from domain.model import Aggregation, Computed
+from domain.model import Computed
 from domain.validation import load_plan
 from tests.plans import plan_text
 
