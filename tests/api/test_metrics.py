@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
 import logging.config
 import socket
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -74,16 +77,25 @@ async def test_metrics_token_when_set_is_required(tmp_path: Path) -> None:
     assert answered.status_code == 200 and "boucle_http_request_duration_seconds" in answered.text
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@contextlib.contextmanager
+def logging_restored() -> Iterator[None]:
+    """Put back the loggers a served app's dictConfig changes: later tests (CliRunner's
+    closed streams) must not inherit a root handler on this test's stderr."""
+    names = ("", "uvicorn", "uvicorn.error", "uvicorn.access")
+    saved = {name: logging.getLogger(name) for name in names}
+    state = {name: (log.handlers[:], log.level, log.propagate) for name, log in saved.items()}
+    try:
+        yield
+    finally:
+        for name, log in saved.items():
+            handlers, level, propagate = state[name]
+            log.handlers[:] = handlers
+            log.setLevel(level)
+            log.propagate = propagate
 
 
-async def test_json_log_lines_of_a_served_api_keep_no_link_or_token(tmp_path: Path, capsys) -> None:  # noqa: ANN001
-    sessions = store_with(plan_with(""), tmp_path)
-    app = create_app(Settings(data_dir=tmp_path, temporal_address="127.0.0.1:9"), sessions=sessions)
-    port = free_port()
+async def serve_and_call(app: Any, port: int) -> None:
+    """Serve `app` with JSON logs, send the requests with secrets, log a careless line."""
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -104,7 +116,20 @@ async def test_json_log_lines_of_a_served_api_keep_no_link_or_token(tmp_path: Pa
     finally:
         server.should_exit = True
         await serving
-        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_json_log_lines_of_a_served_api_keep_no_link_or_token(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    sessions = store_with(plan_with(""), tmp_path)
+    app = create_app(Settings(data_dir=tmp_path, temporal_address="127.0.0.1:9"), sessions=sessions)
+    port = free_port()
+    with logging_restored():  # uvicorn.Config sets logging up as soon as it is made
+        await serve_and_call(app, port)
     captured = capsys.readouterr()  # uvicorn's access lines go to stdout, the others to stderr
     lines = [json.loads(line) for line in (captured.out + captured.err).splitlines() if line]
     access = [line for line in lines if line["logger"] == "uvicorn.access"]

@@ -287,6 +287,7 @@ CALLS: dict[str, Call] = {
     ),
     "GET /decp/{year}": get(lambda w, r, o: f"/decp/{YEAR}"),
     "GET /health": get(lambda w, r, o: "/health"),
+    "GET /metrics": get(lambda w, r, o: "/metrics"),
     "GET /indicators": get(lambda w, r, o: "/indicators"),
     "POST /indicators/values": send(
         "POST",
