@@ -43,7 +43,10 @@ router = APIRouter(
             "description": "the task's workflow refused: the reason",
             "content": {"text/html": {}},
         },
-        404: {"description": "no such task", "content": {"text/html": {}}},
+        404: {
+            "description": "no such task (an address no route serves: a problem)",
+            "content": {"text/html": {}, "application/problem+json": {}},
+        },
         422: {
             "description": "a value in the form is wrong (a form no page served: JSON)",
             "content": {"text/html": {}, "application/problem+json": {}},

@@ -56,7 +56,10 @@ router = APIRouter(
     responses={
         303: {"description": "not signed in: to the sign-in page, then back"},
         403: {"description": "the task does not concern this person", "content": {"text/html": {}}},
-        404: {"description": "no such task", "content": {"text/html": {}}},
+        404: {
+            "description": "no such task (an address no route serves: a problem)",
+            "content": {"text/html": {}, "application/problem+json": {}},
+        },
     },
 )
 TaskId = Annotated[str, PathParam(max_length=200)]
