@@ -13,10 +13,10 @@ from temporalio.exceptions import ApplicationError
 
 from activities.directory import Directory
 from activities.outbox import Claim, Claimed, Outbox, Outcome
-from notifications.compose import Outgoing, failure_report
+from notifications.compose import UNWRITTEN, Outgoing, failure_report
 from notifications.email import build_email, message_id
 from notifications.messages import CALENDAR_METHODS, MessageType
-from notifications.render import render
+from notifications.render import render, template_locale
 from notifications.smtp import DeliveryError, Mailer
 from services.metrics import NOTIFICATIONS_FAILED, NOTIFICATIONS_RETRIED, count_sent
 from workflows.types import SendReport
@@ -147,19 +147,33 @@ class Delivery:
 
     async def _send(self, message: Outgoing, key: str, row: Claimed) -> Result:
         """Render and send one email under the outbox row `key`, then mark it at once."""
-        rendered = render(
-            message.message, message.locale, message.context, self.sender.templates_dir
-        )
-        email = build_email(
-            rendered,
-            sender=(self.sender.name, self.sender.email),
-            recipient=(message.person.name, message.person.email),
-            message_id_value=row.message_id,
-            date=datetime.now(UTC),
-            calendar=message.calendar,
-            calendar_method=CALENDAR_METHODS.get(message.message),
-        )
         kind = message.message.value
+        try:
+            rendered = render(
+                message.message, message.locale, message.context, self.sender.templates_dir
+            )
+            email = build_email(
+                rendered,
+                sender=(self.sender.name, self.sender.email),
+                recipient=(message.person.name, message.person.email),
+                message_id_value=row.message_id,
+                date=datetime.now(UTC),
+                calendar=message.calendar,
+                calendar_method=CALENDAR_METHODS.get(message.message),
+            )
+        except Exception as error:  # a template's bug fails every attempt: refused for good
+            reason = f"{UNWRITTEN}: {type(error).__name__}: {error}"
+            NOTIFICATIONS_FAILED.labels(kind).inc()
+            log.error(
+                "%s for %s: %s",
+                kind,
+                message.person.id,
+                reason,
+                extra={"task_id": message.task_id, "person_id": message.person.id},
+            )
+            template = f"{template_locale(message.locale)}/{kind}"
+            await self.outbox.record(Outcome(key, template, "failed", reason))
+            return Failure(template, reason)
         try:
             await asyncio.wait_for(self.mailer.send(email), SEND_TIMEOUT)
         except (DeliveryError, TimeoutError) as error:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.delivery import Delivery, Sender
 from activities.directory import Directory
@@ -19,10 +21,13 @@ from notifications.cycle_messages import PlanMessage, plan_messages
 from notifications.invitations import invitation
 from notifications.messages import CALENDAR_METHODS, MessageType
 from notifications.smtp import Mailer
+from services.metrics import NOTIFICATIONS_FAILED
 from store.database import SessionFactory
 from store.facts import cycle_plan
 from store.tables import Cycle
-from workflows.types import ActivityName, PlanNotice, SendReport, TaskNotice
+from workflows.types import MESSAGE_BROKEN, ActivityName, PlanNotice, SendReport, TaskNotice
+
+log = logging.getLogger("boucle.notify")
 
 
 @dataclass(frozen=True)
@@ -59,20 +64,29 @@ class NotificationActivities:
 
     @activity.defn(name=ActivityName.send_task_notice)
     async def send_task_notice(self, notice: TaskNotice) -> SendReport:
-        outgoing = await asyncio.to_thread(self._task_messages, notice)
-        return await self.delivery.deliver_all(outgoing)
+        return await self.send_task_notices([notice])
 
     @activity.defn(name=ActivityName.send_task_notices)
     async def send_task_notices(self, notices: list[TaskNotice]) -> SendReport:
         """Several tasks' notices at once (a cycle's invitations when its year starts)."""
-        outgoing = []
+        outgoing: list[Outgoing] = []
+        broken: list[str] = []
         for notice in notices:
-            outgoing += await asyncio.to_thread(self._task_messages, notice)
-        return await self.delivery.deliver_all(outgoing)
+            try:
+                outgoing += await asyncio.to_thread(self._task_messages, notice)
+            except Exception as error:  # the others still go; this one fails for good
+                broken.append(unwritable(notice.key, notice.message, notice.task.id, error))
+        report = await self.delivery.deliver_all(outgoing)
+        if broken:
+            raise message_broken(broken)
+        return report
 
     @activity.defn(name=ActivityName.send_plan_notice)
     async def send_plan_notice(self, notice: PlanNotice) -> SendReport:
-        outgoing = await asyncio.to_thread(self._plan_messages, notice)
+        try:
+            outgoing = await asyncio.to_thread(self._plan_messages, notice)
+        except Exception as error:
+            raise message_broken([unwritable(notice.key, notice.message, None, error)]) from error
         return await self.delivery.deliver_all(outgoing)
 
     def _task_messages(self, notice: TaskNotice) -> list[Outgoing]:
@@ -129,6 +143,19 @@ class NotificationActivities:
         scorecard = (cycle.scorecard if cycle else None) or {}
         occurrences = int(facts.get("occurrences", 0))
         return plan_messages(request, snapshot, self.config.app_url, occurrences, scorecard)
+
+
+def unwritable(key: str, message: str, task_id: str | None, error: Exception) -> str:
+    """Log and count a notice whose messages cannot be composed; what the error says of it."""
+    NOTIFICATIONS_FAILED.labels(message).inc()
+    reason = f"{key}: {message} could not be written: {type(error).__name__}: {error}"
+    log.error("%s", reason, extra={"task_id": task_id}, exc_info=error)
+    return reason
+
+
+def message_broken(reasons: list[str]) -> ApplicationError:
+    """Not retried: composing the same notice again fails the same way."""
+    return ApplicationError("; ".join(reasons), type=MESSAGE_BROKEN, non_retryable=True)
 
 
 # The messages that count the plan's items and occurrences.

@@ -14,11 +14,14 @@ from activities.tasks import TaskActivities, task_schedule
 from activities.watch import WatchActivities
 from notifications.smtp import Mailer
 from store.database import SessionFactory
+from workflows.types import MAIL_ACTIVITIES
 
 
 def build_activities(
     sessions: SessionFactory, mailer: Mailer, config: NotificationConfig
 ) -> list[Callable[..., Any]]:
+    """Every activity: the workflow queue's worker registers them all (sends included, for
+    executions begun before the mail queue); the mail queue's worker takes `sending`."""
     store = StoreActivities(sessions)
     notify = NotificationActivities(sessions, mailer, config)
     digest = DigestActivities(sessions, notify)
@@ -46,3 +49,12 @@ def build_activities(
         sign_in.send_sign_in,
         holiday_table_activity,
     ]
+
+
+def sending(activities: list[Callable[..., Any]]) -> list[Callable[..., Any]]:
+    """The activities among `activities` that send mail (the mail queue's)."""
+    return [each for each in activities if activity_name(each) in MAIL_ACTIVITIES]
+
+
+def activity_name(defined: Callable[..., Any]) -> str:
+    return getattr(defined, "__temporal_activity_definition").name  # noqa: B009

@@ -8,7 +8,7 @@ import ssl
 import warnings
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.notify import NotificationConfig
-from activities.registry import build_activities
+from activities.registry import build_activities, sending
 from notifications.smtp import Mailer, SmtpMailer
 from services.metrics import MetricsServer
 from services.settings import (
@@ -26,6 +26,7 @@ from services.settings import (
 )
 from store.database import SessionFactory
 from workflows.registry import WORKFLOWS, workflow_runner
+from workflows.types import mail_queue
 
 
 def mailer_for(settings: Settings) -> SmtpMailer:
@@ -62,22 +63,43 @@ def notification_config(settings: Settings) -> NotificationConfig:
 STICKY_WAIT = timedelta(seconds=30)
 
 
+class Workers:
+    """A process's two workers, started and stopped together: the workflow queue's (every
+    workflow, store activities) and the mail queue's (sends, within the relay's quota)."""
+
+    def __init__(self, *workers: Worker) -> None:
+        self.workers = workers
+
+    async def __aenter__(self) -> Workers:
+        self._stack = AsyncExitStack()
+        for worker in self.workers:
+            await self._stack.enter_async_context(worker)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+    async def run(self) -> None:
+        await asyncio.gather(*(worker.run() for worker in self.workers))
+
+
 def build_worker(
     client: Client,
     settings: Settings,
     sessions: SessionFactory,
     mailer: Mailer,
     executor: ThreadPoolExecutor,
-) -> Worker:
-    """The worker: every workflow, every activity; store activities run on `executor`."""
+) -> Workers:
+    """The workers of a process; store activities run on `executor`."""
     # Async activities (sending mail) do not use the thread pool, so a pool smaller than
     # the activity slots is intended; the SDK's warning about it is silenced.
     warnings.filterwarnings("ignore", message="Worker max_concurrent_activities")
-    return Worker(
+    activities = build_activities(sessions, mailer, notification_config(settings))
+    workflows = Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=build_activities(sessions, mailer, notification_config(settings)),
+        activities=activities,
         activity_executor=executor,
         workflow_runner=workflow_runner(settings.workflow_sandbox),
         max_concurrent_activities=settings.worker_activities,
@@ -90,6 +112,17 @@ def build_worker(
         # worker that died stops polling, and the server notices that without this timeout.
         sticky_queue_schedule_to_start_timeout=STICKY_WAIT,
     )
+    mail = Worker(
+        client,
+        task_queue=mail_queue(settings.task_queue),
+        activities=sending(activities),
+        activity_executor=executor,
+        max_concurrent_activities=settings.worker_activities,
+        max_concurrent_activity_task_polls=10,
+        # The server hands out the queue's activities at this rate to all its workers.
+        max_task_queue_activities_per_second=settings.mail_per_second or None,
+    )
+    return Workers(workflows, mail)
 
 
 @contextmanager

@@ -229,6 +229,10 @@ def fault_view(task_id: str | None, app_url: str) -> str:
     return task_page(task_id, app_url) if task_id else dashboard_page(app_url)
 
 
+# How a message's failure begins when its template could not be filled in (not the server's).
+UNWRITTEN = "the message could not be written"
+
+
 def failure_report(
     failed: Outgoing,
     subject: str,
@@ -249,6 +253,7 @@ def failure_report(
             "email": failed.person.email,
             "subject": subject,
             "error": error,
+            "unwritten": error.startswith(UNWRITTEN),  # the template to fix, not the address
         },
     )
     return Outgoing(

@@ -176,6 +176,7 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
                 "name": "Nadia Benali",
                 "email": "nadia.benali@exemple",
                 "subject": "Rappel : Rédiger la clause d'insertion",
+                "unwritten": False,
                 "error": "550 5.1.1 mailbox unavailable",
             },
             fault={

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
 
     worker_activities: int = 200
     worker_threads: int = 16
+    # Emails sent per second at most by all workers together (the relay's quota; 0: no limit).
+    # The server holds the mail queue's activities to it: one activity sends one notice's
+    # emails (one per recipient), a batch of invitations or a week's digests.
+    mail_per_second: float = Field(default=0.0, ge=0.0)
     # Workflows kept in memory between their tasks; one that is evicted is replayed from its
     # history at its next timer, which costs far more than its few kilobytes of state.
     worker_cached_workflows: int = 2000

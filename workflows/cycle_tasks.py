@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import WorkingCalendar
@@ -28,7 +29,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.model import PlanFile, Role
     from domain.tasks import Task
     from domain.timeline import Notice, NoticeType, task_timeline
-    from workflows.common import SEND_RETRY, STORE_RETRY, WAKES_KEPT
+    from workflows.common import (
+        SEND_RETRY,
+        SENDS_ON_MAIL_QUEUE,
+        STORE_RETRY,
+        WAKES_KEPT,
+        send_on_mail_queue,
+    )
     from workflows.types import (
         ActivityName,
         Amendment,
@@ -111,21 +118,31 @@ class YearTasks:
     ) -> None:
         if not to:
             return
-        await workflow.execute_activity(
-            ActivityName.send_plan_notice,
-            PlanNotice(
-                key=f"{self.cycle_id}|{key}",
-                message=message,
-                portfolio=self.input.portfolio,
-                year=self.input.year,
-                to=to,
-                scheduled_at=at,
-                facts=dict(facts),
-            ),
-            result_type=SendReport,
-            start_to_close_timeout=NOTICE_TIMEOUT,
-            retry_policy=STORE_RETRY,
+        notice = PlanNotice(
+            key=f"{self.cycle_id}|{key}",
+            message=message,
+            portfolio=self.input.portfolio,
+            year=self.input.year,
+            to=to,
+            scheduled_at=at,
+            facts=dict(facts),
         )
+        await self._mail(ActivityName.send_plan_notice, notice, NOTICE_TIMEOUT, STORE_RETRY)
+
+    async def _mail(
+        self, name: str, argument: object, timeout: timedelta, retry: RetryPolicy
+    ) -> SendReport:
+        """A send: on the mail queue, or where this execution sent before it existed."""
+        if workflow.patched(SENDS_ON_MAIL_QUEUE):
+            return await send_on_mail_queue(name, argument, timeout, retry)
+        report: SendReport = await workflow.execute_activity(
+            name,
+            argument,
+            result_type=SendReport,
+            start_to_close_timeout=timeout,
+            retry_policy=retry,
+        )
+        return report
 
     # --- waiting while the year's tasks go on ----------------------------------------------
 
@@ -270,12 +287,8 @@ class YearTasks:
             )
             tasks.append(task.id)
         for batch in _batches(notices, INVITE_BATCH):
-            await workflow.execute_activity(
-                ActivityName.send_task_notices,
-                batch,
-                result_type=SendReport,
-                start_to_close_timeout=timedelta(minutes=10),
-                retry_policy=SEND_RETRY,
+            await self._mail(
+                ActivityName.send_task_notices, batch, timedelta(minutes=10), SEND_RETRY
             )
         self.state.invited += tasks
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.common import STORE_RETRY
+    from workflows.common import SENDS_ON_MAIL_QUEUE, STORE_RETRY, send_on_mail_queue
     from workflows.types import ActivityName, SendReport
 
 
@@ -25,6 +25,10 @@ def digest_workflow_id(week: str) -> str:
 class DigestWorkflow:
     @workflow.run
     async def run(self, input: DigestInput) -> SendReport:
+        if workflow.patched(SENDS_ON_MAIL_QUEUE):
+            return await send_on_mail_queue(
+                ActivityName.send_digests, input.week, timedelta(minutes=10), STORE_RETRY
+            )
         return await workflow.execute_activity(
             ActivityName.send_digests,
             input.week,

@@ -13,6 +13,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.common import SENDS_ON_MAIL_QUEUE, send_on_mail_queue
     from workflows.types import ActivityName, SendReport
 
 
@@ -35,11 +36,20 @@ class SignInWorkflow:
     @workflow.run
     async def run(self, input: SignInInput) -> SendReport:
         # A link that arrives after it expired is no use: stop trying when it would.
+        retry = RetryPolicy(maximum_interval=timedelta(seconds=30))
+        if workflow.patched(SENDS_ON_MAIL_QUEUE):
+            return await send_on_mail_queue(
+                ActivityName.send_sign_in,
+                input,
+                timedelta(minutes=1),
+                retry,
+                schedule_to_close=timedelta(minutes=14),
+            )
         return await workflow.execute_activity(
             ActivityName.send_sign_in,
             input,
             result_type=SendReport,
             start_to_close_timeout=timedelta(minutes=1),
             schedule_to_close_timeout=timedelta(minutes=14),
-            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+            retry_policy=retry,
         )

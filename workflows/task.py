@@ -16,7 +16,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.scorecard import TaskOutcome
     from domain.tasks import Task
     from domain.timeline import Notice, NoticeType
-    from workflows.common import SEND_RETRY, STORE_RETRY, refuse
+    from workflows.common import (
+        SEND_RETRY,
+        SENDS_ON_MAIL_QUEUE,
+        STORE_RETRY,
+        refuse,
+        send_on_mail_queue,
+    )
     from workflows.legacy_task import LegacyTask
     from workflows.types import (
         ActivityName,
@@ -154,9 +160,10 @@ class TaskWorkflow:
         )
 
     async def _send(self, notice: TaskNotice) -> SendReport:
-        # A local activity runs inside the workflow task its timer wakes: one workflow task
-        # and no activity task per message, which lets a worker keep up with a burst. The
-        # outbox key and its send lease keep a rerun after a crash from sending twice.
+        # The outbox key and its send lease keep a rerun after a crash from sending twice.
+        if workflow.patched(SENDS_ON_MAIL_QUEUE):
+            return await send_on_mail_queue(ActivityName.send_task_notice, notice, NOTICE_TIMEOUT)
+        # Before: a local activity inside the workflow task its timer woke.
         return await workflow.execute_local_activity(
             ActivityName.send_task_notice,
             notice,

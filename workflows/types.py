@@ -188,6 +188,16 @@ class PlanNotice(BaseModel):
     facts: dict[str, Any] = Field(default_factory=dict)
 
 
+# The error type of a message that cannot be written (a template or context bug): retrying
+# cannot help, so it is not retried.
+MESSAGE_BROKEN = "MessageBroken"
+
+
+def mail_queue(task_queue: str) -> str:
+    """The task queue of a workflow queue's sends, limited to the relay's quota."""
+    return f"{task_queue}-mail"
+
+
 class SendReport(BaseModel):
     sent: int = 0
     skipped: int = 0
@@ -395,3 +405,16 @@ class Refusal(StrEnum):
     forbidden = "Forbidden"  # 403
     conflict = "Conflict"  # 409: not possible in the current state
     invalid = "Invalid"  # 422: the request itself is wrong
+
+
+# The activities that send mail: the mail queue's worker runs these, within the relay's quota.
+MAIL_ACTIVITIES = frozenset(
+    {
+        ActivityName.send_task_notice,
+        ActivityName.send_task_notices,
+        ActivityName.send_plan_notice,
+        ActivityName.send_digests,
+        ActivityName.report_stuck_workflows,
+        ActivityName.send_sign_in,
+    }
+)

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.common import STORE_RETRY
+    from workflows.common import SENDS_ON_MAIL_QUEUE, STORE_RETRY, send_on_mail_queue
     from workflows.types import ActivityName, SendReport
 
 
@@ -24,6 +24,13 @@ def watch_workflow_id(hour: str) -> str:
 class EngineWatchWorkflow:
     @workflow.run
     async def run(self, input: WatchInput) -> SendReport:
+        if workflow.patched(SENDS_ON_MAIL_QUEUE):
+            return await send_on_mail_queue(
+                ActivityName.report_stuck_workflows,
+                input.fired_at,
+                timedelta(minutes=5),
+                STORE_RETRY,
+            )
         return await workflow.execute_activity(
             ActivityName.report_stuck_workflows,
             input.fired_at,

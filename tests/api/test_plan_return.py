@@ -13,7 +13,6 @@ import httpx
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.calendar import cycle_holidays
 from activities.notify import NotificationConfig
@@ -23,10 +22,9 @@ from services.settings import Settings
 from services.tokens import create_token
 from store.database import SessionFactory
 from store.tables import Cycle
-from tests.engine.support import RecordingMailer, store_with
+from tests.engine.support import RecordingMailer, engine_workers, store_with
 from tests.plans import plan_with
 from workflows.cycle import PortfolioCycleWorkflow
-from workflows.registry import SANDBOXED_RUNNER, WORKFLOWS
 from workflows.types import ActivityName, CycleInput, PlanNotice, SendReport, cycle_workflow_id
 
 ITEMS = """
@@ -50,13 +48,11 @@ async def worker_telling(
     real = build_activities(sessions, RecordingMailer(), NotificationConfig())
     activities = [a for a in real if a.__name__ != "send_plan_notice"] + [send_plan_notice]
     with ThreadPoolExecutor(max_workers=4) as executor:
-        async with Worker(
+        async with engine_workers(
             client,
             task_queue="boucle-test-plan-return",
-            workflows=WORKFLOWS,
             activities=activities,
             activity_executor=executor,
-            workflow_runner=SANDBOXED_RUNNER,
         ):
             yield "boucle-test-plan-return"
 

@@ -19,7 +19,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
 from activities.notify import NotificationConfig
-from activities.registry import build_activities
+from activities.registry import build_activities, sending
+from boucle.temporal import Workers
 from domain.model import PlanFile
 from notifications.email import Mail
 from notifications.smtp import DeliveryError
@@ -27,6 +28,7 @@ from store.database import SessionFactory, make_engine, migrate
 from store.plans import save_organisation, save_plan_version
 from store.tables import Cycle
 from workflows.registry import SANDBOXED_RUNNER, WORKFLOWS
+from workflows.types import mail_queue
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 
@@ -61,6 +63,34 @@ def store_with(document: PlanFile, folder: Path) -> SessionFactory:
     return sessions
 
 
+def engine_workers(
+    client: Client,
+    *,
+    task_queue: str,
+    activities: list[Any],
+    activity_executor: ThreadPoolExecutor,
+    **options: Any,
+) -> Workers:
+    """A queue's workflow worker (every workflow, in the sandbox) and its mail queue's worker."""
+    return Workers(
+        Worker(
+            client,
+            task_queue=task_queue,
+            workflows=options.pop("workflows", WORKFLOWS),
+            activities=activities,
+            activity_executor=activity_executor,
+            workflow_runner=options.pop("workflow_runner", SANDBOXED_RUNNER),
+            **options,
+        ),
+        Worker(
+            client,
+            task_queue=mail_queue(task_queue),
+            activities=sending(activities),
+            activity_executor=activity_executor,
+        ),
+    )
+
+
 @asynccontextmanager
 async def running_worker(
     client: Client,
@@ -72,13 +102,8 @@ async def running_worker(
     queue = f"boucle-test-{uuid.uuid4().hex[:8]}"
     activities = build_activities(sessions, mailer, config or NotificationConfig())
     with ThreadPoolExecutor(max_workers=8) as executor:
-        async with Worker(
-            client,
-            task_queue=queue,
-            workflows=WORKFLOWS,
-            activities=activities,
-            activity_executor=executor,
-            workflow_runner=SANDBOXED_RUNNER,
+        async with engine_workers(
+            client, task_queue=queue, activities=activities, activity_executor=executor
         ):
             yield queue
 

@@ -15,15 +15,20 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import PatchActivationInput, Worker
+from temporalio.worker import PatchActivationInput
 
 from activities.notify import NotificationConfig
 from activities.registry import build_activities
 from store.tables import Cycle, Task
-from tests.engine.support import RecordingMailer, refused, save_histories, store_with
+from tests.engine.support import (
+    RecordingMailer,
+    engine_workers,
+    refused,
+    save_histories,
+    store_with,
+)
 from tests.engine.test_cycle_workflow import finish_the_year, plan, sleep_until, start_and_approve
 from workflows.cycle import ENGINE_2026_12, PortfolioCycleWorkflow
-from workflows.registry import SANDBOXED_RUNNER, WORKFLOWS
 from workflows.types import Amendment, CompleteRequest, Phase, task_workflow_id
 
 
@@ -34,13 +39,11 @@ def earlier_engine(patch: PatchActivationInput) -> bool:
 def worker(env: WorkflowEnvironment, sessions, mailer, queue: str, executor, callback=None):  # noqa: ANN001, ANN201
     # The earlier worker keeps no workflow cached: the time-skipping server would otherwise
     # hold its sticky tasks for a worker that has stopped instead of giving them to the next.
-    return Worker(
+    return engine_workers(
         env.client,
         task_queue=queue,
-        workflows=WORKFLOWS,
         activities=build_activities(sessions, mailer, NotificationConfig()),
         activity_executor=executor,
-        workflow_runner=SANDBOXED_RUNNER,
         patch_activation_callback=callback,
         max_cached_workflows=0 if callback is not None else 1000,
     )

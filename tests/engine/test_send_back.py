@@ -11,7 +11,6 @@ from pathlib import Path
 
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.calendar import cycle_holidays
 from activities.notify import NotificationConfig
@@ -19,10 +18,15 @@ from activities.registry import build_activities
 from domain.model import PlanFile
 from store.database import SessionFactory
 from store.tables import Cycle
-from tests.engine.support import RecordingMailer, refused, running_worker, store_with
+from tests.engine.support import (
+    RecordingMailer,
+    engine_workers,
+    refused,
+    running_worker,
+    store_with,
+)
 from tests.plans import plan_with
 from workflows.cycle import PortfolioCycleWorkflow
-from workflows.registry import SANDBOXED_RUNNER, WORKFLOWS
 from workflows.types import (
     ActivityName,
     ApprovalRequest,
@@ -96,13 +100,11 @@ async def test_a_plan_sent_back_is_edited_submitted_again_and_approved(
         return [(n.message, n.scheduled_at.isoformat(), n.to) for n in told]
 
     with ThreadPoolExecutor(max_workers=4) as executor:
-        async with Worker(
+        async with engine_workers(
             env.client,
             task_queue=queue,
-            workflows=WORKFLOWS,
             activities=activities,
             activity_executor=executor,
-            workflow_runner=SANDBOXED_RUNNER,
         ):
             handle = await env.client.start_workflow(
                 PortfolioCycleWorkflow.run,

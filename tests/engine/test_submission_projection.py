@@ -10,16 +10,14 @@ from pathlib import Path
 
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.notify import NotificationConfig
 from activities.registry import build_activities
 from activities.store import StoreActivities
 from services.plans import import_plans, submit_plan
 from store.tables import Cycle
-from tests.engine.support import RecordingMailer, store_with
+from tests.engine.support import RecordingMailer, engine_workers, store_with
 from tests.plans import plan_with
-from workflows.registry import SANDBOXED_RUNNER, WORKFLOWS
 from workflows.types import ActivityName, CycleRow
 
 ITEMS = '- {id: pub, kind: action, title: Publier, assignees: [resto], due: "2027-02-15"}'
@@ -47,13 +45,11 @@ async def test_a_submission_made_while_the_first_row_is_written_reaches_the_stor
     ]
     queue = f"boucle-test-{uuid.uuid4().hex[:8]}"
     with ThreadPoolExecutor(max_workers=8) as executor:
-        async with Worker(
+        async with engine_workers(
             env.client,
             task_queue=queue,
-            workflows=WORKFLOWS,
             activities=activities,
             activity_executor=executor,
-            workflow_runner=SANDBOXED_RUNNER,
         ):
             await import_plans(
                 plan_with(ITEMS),

@@ -216,11 +216,12 @@ async def test_reminders_carry_a_one_click_link_for_assignees_only(
 
 
 @pytest.mark.parametrize("pinned_by_the_cycle", [True, False])
-async def test_a_task_pins_its_schedule_once_and_sends_each_notice_locally(
+async def test_a_task_pins_its_schedule_once_and_sends_each_notice_on_the_mail_queue(
     env: WorkflowEnvironment, tmp_path: Path, pinned_by_the_cycle: bool
 ) -> None:
-    """One marker says which engine runs it; the schedule is computed once, by the cycle (in
-    the task's input) or by a recorded local activity; each notice is one local activity."""
+    """Two markers say which engine runs it and where it sends; the schedule is computed once,
+    by the cycle (in the task's input) or by a recorded local activity; each notice is one
+    activity on the queue's mail queue."""
     from activities.tasks import task_schedule
     from workflows.types import ScheduleRequest, TaskState
 
@@ -254,8 +255,26 @@ async def test_a_task_pins_its_schedule_once_and_sends_each_notice_locally(
         for event in history.events
         if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
     ]
-    assert markers[0] == "core_patch"
-    assert markers.count("core_patch") == 1
-    # The reminder of Friday 12 February (09:00 Paris), and the schedule when not given.
-    assert markers.count("core_local_activity") == (1 if pinned_by_the_cycle else 2)
+    patches = [
+        event.marker_recorded_event_attributes.SerializeToString()
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and event.marker_recorded_event_attributes.marker_name == "core_patch"
+    ]
+    assert len(patches) == 2
+    assert b"engine-2026-12" in patches[0]
+    assert b"sends-on-mail-queue" in patches[1]
+    # The schedule, when not given, is a local activity.
+    assert markers.count("core_local_activity") == (0 if pinned_by_the_cycle else 1)
+    # The reminder of Friday 12 February (09:00 Paris), on the mail queue.
+    sends = [
+        (
+            event.activity_task_scheduled_event_attributes.activity_type.name,
+            event.activity_task_scheduled_event_attributes.task_queue.name,
+        )
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and event.activity_task_scheduled_event_attributes.activity_type.name.startswith("send")
+    ]
+    assert sends == [("send_task_notice", f"{queue}-mail")]
     assert sent_keys(sessions) == [("reminder", "resto", "2027-02-12T08:00:00+00:00")]

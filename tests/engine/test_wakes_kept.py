@@ -15,15 +15,13 @@ from pathlib import Path
 
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.calendar import cycle_holidays
 from activities.notify import NotificationConfig
 from activities.registry import build_activities
-from tests.engine.support import RecordingMailer, store_with
+from tests.engine.support import RecordingMailer, engine_workers, store_with
 from tests.engine.test_send_back import ITEMS, plan, until
 from workflows.cycle import PortfolioCycleWorkflow
-from workflows.registry import SANDBOXED_RUNNER, WORKFLOWS
 from workflows.types import (
     ActivityName,
     ApprovalRequest,
@@ -69,13 +67,11 @@ async def test_an_approval_during_the_submission_s_projection_is_acted_on(
     names = {"send_plan_notice", "project_cycle"}
     activities = [a for a in real if a.__name__ not in names] + [send_plan_notice, project_cycle]
     with ThreadPoolExecutor(max_workers=4) as executor:
-        async with Worker(
+        async with engine_workers(
             env.client,
             task_queue="boucle-test-wakes",
-            workflows=WORKFLOWS,
             activities=activities,
             activity_executor=executor,
-            workflow_runner=SANDBOXED_RUNNER,
         ):
             handle = await env.client.start_workflow(
                 PortfolioCycleWorkflow.run,
