@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.directory import Directory
@@ -49,6 +50,12 @@ class Failure:
 Result = str | Failure  # "sent", "skipped", a Failure, or why it must be tried again
 
 
+def beat() -> None:
+    """Tell the server this send is alive (when it runs as an activity with a heartbeat)."""
+    if activity.in_activity():
+        activity.heartbeat()
+
+
 class Delivery:
     def __init__(self, outbox: Outbox, mailer: Mailer, sender: Sender, directory: Directory):
         self.outbox = outbox
@@ -62,6 +69,7 @@ class Delivery:
         temporary: list[str] = []
         attempt = uuid.uuid4().hex  # this attempt's name on the leases it takes
         for message in outgoing:
+            beat()
             outcome = await self.deliver(message, attempt)
             if outcome == "sent":
                 report.sent += 1
@@ -112,6 +120,7 @@ class Delivery:
             if group.leased or group.status != "pending":
                 break
             await asyncio.sleep(GROUP_WAIT)  # another occurrence is sending it right now
+            beat()
             group = await self.outbox.claim(self._claim(message, group_key, attempt))
         outcome: Result
         if group.status in ("sent", "grouped"):

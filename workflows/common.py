@@ -47,6 +47,11 @@ WAKES_KEPT = "wakes-kept-across-steps"
 SENDS_ON_MAIL_QUEUE = "sends-on-mail-queue"
 
 
+# A send beats after each message (each at most 30 s): a worker killed mid-send is noticed
+# after this, not after the whole activity's timeout, and its activity tried elsewhere.
+MAIL_HEARTBEAT = timedelta(seconds=45)
+
+
 async def send_on_mail_queue(
     name: str,
     argument: Any,
@@ -64,6 +69,7 @@ async def send_on_mail_queue(
             task_queue=mail_queue(workflow.info().task_queue),
             start_to_close_timeout=timeout,
             schedule_to_close_timeout=schedule_to_close,
+            heartbeat_timeout=MAIL_HEARTBEAT,
             retry_policy=retry,
         )
     except ActivityError as error:
