@@ -37,7 +37,9 @@ format: install
 
 bench: bytecode
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.simulate
 	$(BIN)/python -m benchmarks.engine
+	$(BIN)/python -m benchmarks.cluster
 	$(BIN)/python -m benchmarks.decp
 	$(BIN)/python -m benchmarks.workbook
 	$(BIN)/python -m benchmarks.plan_page

@@ -162,6 +162,12 @@ def measure(port: int, path: str, tokens: list[str], seconds: int = 15) -> str:
             f"{rate.group(1) if rate else '?'} requests/s (wrk, {seconds} s"
             f"{', ' + errors.group(1) + ' errors' if errors else ''})"
         )
+    print(
+        "  wrk is not installed: these figures come from an httpx client that measures itself "
+        "as much as the server. Install wrk (Debian, Ubuntu: apt-get install wrk; macOS: brew "
+        "install wrk) and run make bench again for the server's own p99.",
+        flush=True,
+    )
     return asyncio.run(_measure_with_httpx(url, tokens))
 
 
