@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -191,6 +192,19 @@ async def test_two_workers_and_two_api_replicas_share_only_postgresql_and_tempor
             statuses = {t["item"]: t["status"] for t in cycle.json()["tasks"]}
             assert statuses["formation"] == "cancelled"
 
+            # A sign-in link asked for through A, opened on both, works once: on B.
+            path = await sign_in_link(a, inbox, domain)
+            async with httpx.AsyncClient() as on_a, httpx.AsyncClient() as on_b:
+                keys = [
+                    await confirm_form(browser, base, path)
+                    for browser, base in ((on_a, a), (on_b, b))
+                ]
+                used = await on_b.post(f"{b}{path}", data={"form_key": keys[1]})
+                assert used.status_code == 303, used.text
+                again = await on_a.post(f"{a}{path}", data={"form_key": keys[0]})
+                assert again.status_code == 409, again.text
+                assert "Ce lien de connexion a déjà servi." in again.text
+
             # 2. A token revoked through A is refused by B within a second.
             assert (await http.get(f"{b}/me", headers=bearer("resto"))).status_code == 200
             with sessions() as session:
@@ -266,6 +280,37 @@ async def test_two_workers_and_two_api_replicas_share_only_postgresql_and_tempor
         for process in [*workers, *apis]:
             process.wait(timeout=30)
         engine.dispose()
+
+
+async def sign_in_link(base: str, inbox: Inbox, domain: str) -> str:
+    """Ask for Claire's sign-in link on the page at `base`; the link's path, from her email."""
+    async with httpx.AsyncClient() as browser:
+        form = await browser.get(f"{base}/app/sign-in")
+        key = re.search(r'name="form_key" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+        asked = await browser.post(
+            f"{base}/app/sign-in",
+            data={"form_key": key, "next": "/app/tasks", "email": "claire.martin@example.org"},
+        )
+        assert asked.status_code == 200, asked.text
+
+    def link() -> str | None:
+        for message in ours(inbox, domain):
+            if message["Subject"] == "Votre lien de connexion à Boucle":
+                text = message.get_body(("plain",)).get_content()
+                return re.search(r"https?://[^/\s]+(/app/sign-in/\S+)", text).group(1)  # type: ignore[union-attr]
+        return None
+
+    await eventually(lambda: link() is not None, 30, "Claire's sign-in email")
+    found = link()
+    assert found is not None
+    return found
+
+
+async def confirm_form(browser: httpx.AsyncClient, base: str, path: str) -> str:
+    """Open the emailed link on `base`; the form key of its confirmation page."""
+    page = await browser.get(f"{base}{path}")
+    assert page.status_code == 200, page.text
+    return re.search(r'name="form_key" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
 
 
 def is_digest(subject: str) -> bool:
