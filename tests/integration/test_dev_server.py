@@ -69,6 +69,15 @@ async def approved(
     (imported,) = await import_plans(document, sessions, env.client, queue, by="test")
     assert imported.cycle_started
     await submit_plan(env.client, portfolio, imported.year, "qdd")
+
+    def asked() -> bool:
+        with sessions() as session:
+            rows = session.exec(select(Notification).where(Notification.status == "sent"))
+            return any(row.type == "plan_approval_request" for row in rows)
+
+    # The direction approves from the request it was sent, as a person does: an approval that
+    # overtook the request would leave it unsent, and the count below would depend on the race.
+    await wait_for(asked)
     await approve_plan(env.client, portfolio, imported.year, "dgs")
 
 
@@ -199,7 +208,7 @@ async def test_a_killed_worker_loses_nothing_and_resends_only_what_was_in_flight
             def done() -> bool:
                 with sessions() as session:
                     rows = session.exec(select(Notification)).all()
-                return len(rows) >= 11 and all(row.status == "sent" for row in rows)
+                return len(rows) >= 12 and all(row.status == "sent" for row in rows)
 
             # A send cut short keeps its lease for a minute before it is tried again.
             await wait_for(done, timeout=180)
@@ -218,14 +227,16 @@ async def test_a_killed_worker_loses_nothing_and_resends_only_what_was_in_flight
     with sessions() as session:
         rows = session.exec(select(Notification)).all()
     kinds = sorted(row.type for row in rows)
-    # Plan approved (officer, buyer); the training's invitation and reminder (2 people each);
-    # the review's 2 reminders, 2 overdue notices and its escalation to the officer.
+    # The approval request (direction); plan approved (officer, buyer); the training's invitation
+    # and reminder (2 people each); the review's 2 reminders, 2 overdue notices and its
+    # escalation to the officer.
     assert kinds == sorted(
-        ["plan_approved"] * 2
+        ["plan_approval_request"]
+        + ["plan_approved"] * 2
         + ["invitation"] * 2
         + ["reminder"] * 4
         + ["overdue"] * 2
         + ["escalation"]
     )
-    assert len(set(ids)) == len(rows) == 11
+    assert len(set(ids)) == len(rows) == 12
     assert all(row.message_id in ids for row in rows)
