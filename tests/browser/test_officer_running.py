@@ -254,7 +254,9 @@ def test_the_officer_cancels_one_session_reassigns_an_action_and_accepts_a_postp
     # --- a postponement accepted from the queue --------------------------------------------
     (publicity,) = tasks_of(site, "restauration", year, "publicite")
     due = datetime.fromisoformat(publicity["due"]).astimezone(PARIS)
-    wished = datetime.combine(_postponed_day(due.date()), due.time(), tzinfo=PARIS)
+    postponed = _postponed_day(due.date())
+    assert postponed is not None, f"no working day left in its year after {due:%Y-%m-%d}"
+    wished = datetime.combine(postponed, due.time(), tzinfo=PARIS)
     before = mailbox.names()
     stack.api(
         f"/tasks/{publicity['id']}/reschedule-request",
