@@ -101,6 +101,19 @@ class Delivery:
                 temporary.append(outcome)
         return temporary
 
+    async def refuse(self, message: Outgoing, subject: str, reason: str) -> None:
+        """Record a message that could not be composed as failed and tell the officers once;
+        raise a retryable error while a report could not go."""
+        attempt = uuid.uuid4().hex
+        row = await self.outbox.claim(self._claim(message, message.key, attempt))
+        if row.status in ("sent", "grouped"):
+            return  # it went before; only this attempt could not compose it
+        if row.leased:
+            await self.outbox.record(Outcome(message.key, subject, "failed", reason))
+        temporary = await self._tell_officers(message, Failure(subject, reason), attempt)
+        if temporary:
+            raise ApplicationError("temporary delivery failure: " + "; ".join(temporary))
+
     async def deliver(self, message: Outgoing, attempt: str) -> Result:
         row = await self.outbox.claim(self._claim(message, message.key, attempt))
         if row.status in ("sent", "grouped"):

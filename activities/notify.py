@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -16,10 +17,19 @@ from activities.outbox import Outbox
 from activities.series import SeriesPlans
 from domain.model import PlanFile
 from domain.tasks import plan_tasks
-from notifications.compose import LinkSigner, Outgoing, Proposal, TaskMessage, task_messages
+from notifications.compose import (
+    UNCOMPOSED,
+    Contact,
+    LinkSigner,
+    Outgoing,
+    Proposal,
+    TaskMessage,
+    task_messages,
+)
 from notifications.cycle_messages import PlanMessage, plan_messages
 from notifications.invitations import invitation
 from notifications.messages import CALENDAR_METHODS, MessageType
+from notifications.render import template_locale
 from notifications.smtp import Mailer
 from services.metrics import NOTIFICATIONS_FAILED
 from store.database import SessionFactory
@@ -70,24 +80,66 @@ class NotificationActivities:
     async def send_task_notices(self, notices: list[TaskNotice]) -> SendReport:
         """Several tasks' notices at once (a cycle's invitations when its year starts)."""
         outgoing: list[Outgoing] = []
-        broken: list[str] = []
+        broken: list[tuple[Unwritten, str]] = []
         for notice in notices:
+            task = notice.task
             try:
                 outgoing += await asyncio.to_thread(self._task_messages, notice)
+            except STORE_AWAY:
+                raise  # the store is away for now: retried with backoff, nothing is lost
             except Exception as error:  # the others still go; this one fails for good
-                broken.append(unwritable(notice.key, notice.message, notice.task.id, error))
+                cycle_id = f"{task.portfolio}/{task.year}"
+                unwritten = Unwritten(
+                    notice.key, notice.message, notice.to, task.id, cycle_id, notice.scheduled_at
+                )
+                broken.append((unwritten, unwritable(unwritten, error)))
         report = await self.delivery.deliver_all(outgoing)
         if broken:
-            raise message_broken(broken)
+            raise await self._refuse(broken)
         return report
 
     @activity.defn(name=ActivityName.send_plan_notice)
     async def send_plan_notice(self, notice: PlanNotice) -> SendReport:
         try:
             outgoing = await asyncio.to_thread(self._plan_messages, notice)
+        except STORE_AWAY:
+            raise
         except Exception as error:
-            raise message_broken([unwritable(notice.key, notice.message, None, error)]) from error
+            cycle_id = f"{notice.portfolio}/{notice.year}"
+            unwritten = Unwritten(
+                notice.key, notice.message, notice.to, None, cycle_id, notice.scheduled_at
+            )
+            raise await self._refuse([(unwritten, unwritable(unwritten, error))]) from error
         return await self.delivery.deliver_all(outgoing)
+
+    async def _refuse(self, broken: list[tuple[Unwritten, str]]) -> ApplicationError:
+        """Record each recipient's message as failed and tell the officers; the error that fails
+        the activity for good (a retry would compose it the same way). A report that could not
+        go yet raises a retryable error instead: the next attempt reports again."""
+        snapshot = await asyncio.to_thread(
+            self.directory.snapshot, [p for unwritten, _ in broken for p in unwritten.to]
+        )
+        for unwritten, reason in broken:
+            for person_id in unwritten.to:
+                person = snapshot.people.get(person_id) or Contact(
+                    id=person_id, name=person_id, email="", role="", locale=None
+                )
+                locale = snapshot.locale_of(person)
+                placeholder = Outgoing(
+                    key=f"{unwritten.key}|{person_id}",
+                    message=MessageType(unwritten.message),
+                    person=person,
+                    locale=locale,
+                    context={},
+                    task_id=unwritten.task_id,
+                    cycle_id=unwritten.cycle_id,
+                    scheduled_at=unwritten.scheduled_at,
+                )
+                template = f"{template_locale(locale)}/{unwritten.message}"
+                await self.delivery.refuse(placeholder, template, f"{UNCOMPOSED}: {reason}")
+        return message_broken(
+            [f"{u.key}: {u.message} could not be written: {r}" for u, r in broken]
+        )
 
     def _task_messages(self, notice: TaskNotice) -> list[Outgoing]:
         proposal = notice.proposal
@@ -145,11 +197,35 @@ class NotificationActivities:
         return plan_messages(request, snapshot, self.config.app_url, occurrences, scorecard)
 
 
-def unwritable(key: str, message: str, task_id: str | None, error: Exception) -> str:
+# What a composition that failed for now raises: the store cannot be reached (PostgreSQL
+# restarting, SQLite locked); any other error is a bug that fails every attempt alike.
+STORE_AWAY = (SQLAlchemyError, OSError)
+
+
+@dataclass(frozen=True)
+class Unwritten:
+    """A notice whose messages could not be composed: whom it was for, and what of."""
+
+    key: str
+    message: str
+    to: tuple[str, ...]
+    task_id: str | None
+    cycle_id: str
+    scheduled_at: datetime
+
+
+def unwritable(unwritten: Unwritten, error: Exception) -> str:
     """Log and count a notice whose messages cannot be composed; what the error says of it."""
-    NOTIFICATIONS_FAILED.labels(message).inc()
-    reason = f"{key}: {message} could not be written: {type(error).__name__}: {error}"
-    log.error("%s", reason, extra={"task_id": task_id}, exc_info=error)
+    NOTIFICATIONS_FAILED.labels(unwritten.message).inc()
+    reason = f"{type(error).__name__}: {error}"
+    log.error(
+        "%s: %s could not be written: %s",
+        unwritten.key,
+        unwritten.message,
+        reason,
+        extra={"task_id": unwritten.task_id},
+        exc_info=error,
+    )
     return reason
 
 

@@ -231,6 +231,8 @@ def fault_view(task_id: str | None, app_url: str) -> str:
 
 # How a message's failure begins when its template could not be filled in (not the server's).
 UNWRITTEN = "the message could not be written"
+# Composing it failed before any template: Boucle's bug (or its data's), not the organisation's.
+UNCOMPOSED = "the message could not be composed"
 
 
 def failure_report(
@@ -254,6 +256,7 @@ def failure_report(
             "subject": subject,
             "error": error,
             "unwritten": error.startswith(UNWRITTEN),  # the template to fix, not the address
+            "uncomposed": error.startswith(UNCOMPOSED),  # for those who run Boucle to fix
         },
     )
     return Outgoing(

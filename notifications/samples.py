@@ -177,6 +177,7 @@ def sample_context(message: MessageType, locale: str) -> dict[str, Any]:
                 "email": "nadia.benali@exemple",
                 "subject": "Rappel : Rédiger la clause d'insertion",
                 "unwritten": False,
+                "uncomposed": False,
                 "error": "550 5.1.1 mailbox unavailable",
             },
             fault={
